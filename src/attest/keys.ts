@@ -1,0 +1,108 @@
+import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { constants } from 'node:fs';
+import { mkdir, open, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { AttestError } from './attest-error.js';
+
+export interface GenerateKeyPairOptions {
+  lane: string;
+  outDir?: string;
+  /** When set, the private key is encrypted (PKCS#8 PBES2, AES-256-CBC; readable by `openssl pkey`). */
+  passphrase?: string;
+}
+
+const LANE_RE = /^[a-z][a-z0-9-]{0,62}$/;
+
+/**
+ * Writes DIR/LANE.key (ECDSA P-256, PKCS#8 PEM, mode 0600) and DIR/LANE.pub (SPKI PEM).
+ * Never overwrites: both files are created with O_EXCL, so a concurrent run cannot clobber a key.
+ */
+export async function generateKeyPair(opts: GenerateKeyPairOptions): Promise<{ keyPath: string; pubPath: string; keyId: string }> {
+  if (!LANE_RE.test(opts.lane)) {
+    throw new AttestError('BAD_USAGE', `lane name ${JSON.stringify(opts.lane)} must match ${LANE_RE.source}`);
+  }
+  const outDir = opts.outDir ?? '.duallane/keys';
+  await mkdir(outDir, { recursive: true, mode: 0o700 });
+  const keyPath = join(outDir, `${opts.lane}.key`);
+  const pubPath = join(outDir, `${opts.lane}.pub`);
+  const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const keyPem = privateKey.export(
+    opts.passphrase
+      ? { format: 'pem', type: 'pkcs8', cipher: 'aes-256-cbc', passphrase: opts.passphrase }
+      : { format: 'pem', type: 'pkcs8' },
+  ) as string;
+  const pubPem = publicKey.export({ format: 'pem', type: 'spki' }) as string;
+  await writeExclusive(keyPath, keyPem, 0o600);
+  await writeExclusive(pubPath, pubPem, 0o644);
+  return { keyPath, pubPath, keyId: keyIdOf(publicKey) };
+}
+
+async function writeExclusive(path: string, content: string, mode: number): Promise<void> {
+  let fh;
+  try {
+    fh = await open(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, mode);
+  } catch (cause) {
+    if ((cause as NodeJS.ErrnoException).code === 'EEXIST') {
+      throw new AttestError('KEY_EXISTS', `${path} already exists; refusing to overwrite a key`, { cause });
+    }
+    throw new AttestError('INPUT_UNREADABLE', `cannot create ${path}: ${(cause as Error).message}`, { cause });
+  }
+  try {
+    await fh.writeFile(content);
+    await fh.chmod(mode);
+  } finally {
+    await fh.close();
+  }
+}
+
+/** The key id used as the bundle's public-key hint: hex sha256 of the SPKI DER encoding. */
+export function keyIdOf(publicKey: KeyObject): string {
+  return createHash('sha256').update(publicKey.export({ format: 'der', type: 'spki' })).digest('hex');
+}
+
+/** Loads a PKCS#8 (or SEC1) PEM private key; the passphrase never appears in errors. */
+export async function loadPrivateKey(path: string, passphrase?: string): Promise<KeyObject> {
+  const pem = await readKeyFile(path);
+  try {
+    const key = createPrivateKey(passphrase ? { key: pem, format: 'pem', passphrase } : { key: pem, format: 'pem' });
+    assertP256(key, path);
+    return key;
+  } catch (cause) {
+    if (cause instanceof AttestError) throw cause;
+    const encrypted = pem.includes('ENCRYPTED');
+    const why = encrypted && !passphrase ? 'it is encrypted and no passphrase was given' : encrypted ? 'wrong passphrase or corrupt key' : 'not a PEM private key';
+    throw new AttestError('KEY_INVALID', `cannot load private key ${path}: ${why}`);
+  }
+}
+
+/** Loads an SPKI PEM public key (or derives it from a certificate or private key PEM). */
+export async function loadPublicKey(path: string): Promise<KeyObject> {
+  return parsePublicKey(await readKeyFile(path), path);
+}
+
+export function parsePublicKey(pem: string, label = 'public key'): KeyObject {
+  try {
+    const key = createPublicKey({ key: pem, format: 'pem' });
+    assertP256(key, label);
+    return key;
+  } catch (cause) {
+    if (cause instanceof AttestError) throw cause;
+    throw new AttestError('KEY_INVALID', `${label} is not a PEM public key`);
+  }
+}
+
+function assertP256(key: KeyObject, label: string): void {
+  if (key.asymmetricKeyType !== 'ec' || key.asymmetricKeyDetails?.namedCurve !== 'prime256v1') {
+    throw new AttestError('KEY_INVALID', `${label}: only ECDSA P-256 keys are supported (got ${key.asymmetricKeyType ?? 'unknown'})`);
+  }
+}
+
+async function readKeyFile(path: string): Promise<string> {
+  try {
+    const buf = await readFile(path);
+    if (buf.length > 64 * 1024) throw new Error('larger than 64 KiB');
+    return buf.toString('utf8');
+  } catch (cause) {
+    throw new AttestError('INPUT_UNREADABLE', `cannot read key ${path}: ${(cause as Error).message}`, { cause });
+  }
+}
