@@ -1,0 +1,24 @@
+export { ObservabilityError, OBSERVABILITY_CODES, type ObservabilityErrorCode } from './observability-error.js';
+export { loadCatalog, validateCatalog, DEFAULT_CATALOG_PATH, type MetricCatalog, type CatalogMetric, type CatalogLabel, type CatalogProblem } from './metrics-catalog.js';
+export {
+  METRIC_DECLARATIONS,
+  type MetricName,
+  type MetricType,
+  type CounterName,
+  type GaugeName,
+  type HistogramName,
+  type LabelsOf,
+} from './metric-names.js';
+export {
+  DuallaneMetrics,
+  getMetrics,
+  renderMetrics,
+  metricsHandler,
+  boundLabels,
+  compareWithDeclarations,
+  type MetricsOptions,
+  type BoundedCounter,
+  type BoundedGauge,
+  type BoundedHistogram,
+} from './metrics.js';
+export { DUALLANE_VERSION } from './version.js';
