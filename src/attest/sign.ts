@@ -81,7 +81,7 @@ async function builderOptions(signer: Signer, entryType: 'hashedrekord' | 'dsse'
         ? { getToken: async () => signer.identityToken as string }
         : new CIContextProvider('sigstore');
       const witnesses: Witness[] = [];
-      if (signer.rekorURL) witnesses.push(new RekorWitness({ rekorBaseURL: signer.rekorURL, entryType: entryType === 'dsse' ? 'dsse' : undefined, timeout, retry: 0 }));
+      if (signer.rekorURL) witnesses.push(new RekorWitness({ rekorBaseURL: signer.rekorURL, timeout, retry: 0 }));
       if (signer.tsaURL) witnesses.push(new TSAWitness({ tsaBaseURL: signer.tsaURL, timeout, retry: 0 }));
       if (witnesses.length === 0) {
         throw new AttestError('BAD_USAGE', 'keyless signing needs --rekor-url or --tsa-url (or both): a certificate alone cannot prove when it was used');

@@ -2,6 +2,7 @@ import { createPublicKey, createHash, verify as cryptoVerify, type KeyObject } f
 import { p256 } from '@noble/curves/nist.js';
 import type { Bundle } from '@sigstore/bundle';
 import { X509Certificate, dsse } from '@sigstore/core';
+import { TrustedRoot } from '@sigstore/protobuf-specs';
 import { toSignedEntity, toTrustMaterial, Verifier, type SignedEntity, type TrustMaterial } from '@sigstore/verify';
 import { AttestError } from './attest-error.js';
 import { toBundle } from './bundle-input.js';
@@ -215,16 +216,17 @@ function signedEntity(bundle: Bundle, key: KeyObject, artifact: Buffer | undefin
   return entity;
 }
 
+const EMPTY_ROOT = TrustedRoot.fromJSON({ mediaType: 'application/vnd.dev.sigstore.trustedroot+json;version=0.1', tlogs: [], certificateAuthorities: [], ctlogs: [], timestampAuthorities: [] });
+
 /** Parsing a trusted root is costly; batch verification reuses one per root object. */
 const parsedRoots = new WeakMap<object, TrustMaterial>();
 
 async function trustMaterialFor(trust: Trust, key: KeyObject): Promise<TrustMaterial> {
-  const emptyRoot = parseTrustedRoot({ mediaType: 'application/vnd.dev.sigstore.trustedroot+json;version=0.1', tlogs: [], certificateAuthorities: [], ctlogs: [], timestampAuthorities: [] }, 'empty');
   switch (trust.kind) {
     case 'key':
     case 'key-object':
       // Key mode: the one key we were given is the only trusted key, whatever hint the bundle names.
-      return toTrustMaterial(emptyRoot, () => ({ publicKey: key, validFor: () => true }));
+      return toTrustMaterial(EMPTY_ROOT, () => ({ publicKey: key, validFor: () => true }));
     case 'keyless': {
       if (!trust.trustedRoot) return toTrustMaterial(await publicGoodTrustedRoot());
       let material = parsedRoots.get(trust.trustedRoot);

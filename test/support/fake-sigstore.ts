@@ -1,0 +1,141 @@
+import { createHash, generateKeyPairSync, sign, type KeyPairKeyObjectResult } from 'node:crypto';
+import { X509Certificate } from '@sigstore/core';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { fulcioHandler, initializeCA, initializeTLog, initializeTSA, tsaHandler, type HandlerFn } from '@sigstore/mock';
+
+/**
+ * Fulcio, Rekor and a timestamp authority from @sigstore/mock, served over real loopback HTTP so
+ * that the CLI (another process) talks to them exactly as it would to Sigstore's services.
+ */
+export interface FakeSigstore {
+  url: string;
+  /** trusted_root.json content naming this fake's CA, CT log, transparency log and TSA. */
+  trustedRoot: Record<string, unknown>;
+  /** An OIDC identity token (unsigned JWT: the mock Fulcio does not check signatures). */
+  token(claims?: Record<string, unknown>): string;
+  requests: string[];
+  close(): Promise<void>;
+}
+
+export const FAKE_ISSUER = 'https://token.actions.githubusercontent.com';
+export const FAKE_IDENTITY = 'https://github.com/acme/widget/.github/workflows/release.yml@refs/tags/v1.0.0';
+
+export async function startFakeSigstore(opts: { caClock?: Date } = {}): Promise<FakeSigstore> {
+  const kp = () => generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const ctLog = correctCTLog(kp(), opts.caClock);
+  const ca = await initializeCA(kp(), ctLog, opts.caClock);
+  const tsa = await initializeTSA(kp());
+  const requests: string[] = [];
+  const routes = new Map<string, HandlerFn>();
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', async () => {
+      requests.push(`${req.method} ${req.url}`);
+      const fn = req.method === 'POST' ? routes.get((req.url ?? '').split('?')[0] ?? '') : undefined;
+      if (!fn) {
+        res.writeHead(404).end('not found');
+        return;
+      }
+      const r = await fn(Buffer.concat(chunks).toString('utf8'));
+      res.writeHead(r.statusCode, { 'content-type': r.contentType ?? 'text/plain' }).end(r.response);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const tlog = await initializeTLog(url, kp());
+  for (const h of [fulcioHandler(ca), tsaHandler(tsa)]) routes.set(h.path, h.fn);
+  // The mock log stores proposed entries verbatim; real Rekor canonicalizes a proposed dsse entry into
+  // hashes plus signatures, which is the body verifiers compare against. Do what Rekor does.
+  routes.set('/api/v1/log/entries', async (body) => {
+    const entry = JSON.parse(body) as { kind: string; apiVersion: string; spec: Record<string, unknown> };
+    if (entry.kind === 'dsse') {
+      const pc = entry.spec.proposedContent as { envelope: string; verifiers: string[] };
+      const env = JSON.parse(pc.envelope) as { payload: string; signatures: { sig: string }[] };
+      const sha = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
+      entry.spec = {
+        envelopeHash: { algorithm: 'sha256', value: sha(pc.envelope) },
+        payloadHash: { algorithm: 'sha256', value: sha(Buffer.from(env.payload, 'base64')) },
+        signatures: env.signatures.map((sg, i) => ({ signature: sg.sig, verifier: pc.verifiers[i] ?? pc.verifiers[0] })),
+      };
+    }
+    return { statusCode: 201, response: JSON.stringify(await tlog.log(entry)), contentType: 'application/json' };
+  });
+
+  const b64 = (b: Buffer) => b.toString('base64');
+  const start = '2020-01-01T00:00:00Z';
+  const trustedRoot = {
+    mediaType: 'application/vnd.dev.sigstore.trustedroot+json;version=0.1',
+    tlogs: [
+      {
+        baseUrl: url,
+        hashAlgorithm: 'SHA2_256',
+        publicKey: { rawBytes: b64(tlog.publicKey), keyDetails: 'PKIX_ECDSA_P256_SHA_256', validFor: { start } },
+        logId: { keyId: b64(createHash('sha256').update(tlog.publicKey).digest()) },
+      },
+    ],
+    certificateAuthorities: [
+      {
+        subject: { organization: 'sigstore.mock', commonName: 'sigstore' },
+        uri: url,
+        certChain: { certificates: [{ rawBytes: b64(ca.rootCertificate) }] },
+        validFor: { start },
+      },
+    ],
+    ctlogs: [
+      {
+        baseUrl: url,
+        hashAlgorithm: 'SHA2_256',
+        publicKey: { rawBytes: b64(ctLog.publicKey), keyDetails: 'PKIX_ECDSA_P256_SHA_256', validFor: { start } },
+        logId: { keyId: b64(ctLog.logID) },
+      },
+    ],
+    timestampAuthorities: [
+      {
+        subject: { organization: 'sigstore.mock', commonName: 'tsa' },
+        uri: url,
+        certChain: { certificates: [{ rawBytes: b64(tsa.intCertificate) }, { rawBytes: b64(tsa.rootCertificate) }] },
+        validFor: { start },
+      },
+    ],
+  };
+  const token = (claims: Record<string, unknown> = {}) => {
+    const enc = (o: object) => Buffer.from(JSON.stringify(o)).toString('base64url');
+    const now = Math.floor(Date.now() / 1000);
+    return `${enc({ alg: 'RS256', typ: 'JWT' })}.${enc({ iss: FAKE_ISSUER, sub: FAKE_IDENTITY, aud: 'sigstore', iat: now, exp: now + 600, ...claims })}.c2ln`;
+  };
+  return {
+    url,
+    trustedRoot,
+    token,
+    requests,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+/**
+ * A CT log whose SCTs follow RFC 6962. @sigstore/mock's own CT log emits SCTs with an empty signature
+ * under pkijs 3.4.3, and its CA wraps the SCT in a list without the per-SCT length prefix; returning
+ * the SCT already length-prefixed makes the CA's list well formed, so real SCT verification runs.
+ */
+function correctCTLog(keyPair: KeyPairKeyObjectResult, clock?: Date) {
+  const publicKey = keyPair.publicKey.export({ format: 'der', type: 'spki' });
+  const logID = createHash('sha256').update(publicKey).digest();
+  return {
+    publicKey,
+    logID,
+    async log(certificate: ArrayBuffer, issuerID: ArrayBuffer): Promise<ArrayBuffer> {
+      const tbs = X509Certificate.parse(Buffer.from(certificate)).tbsCertificate.toDER();
+      const ts = Buffer.alloc(8);
+      ts.writeBigUInt64BE(BigInt((clock ?? new Date()).getTime()));
+      const u16 = (n: number) => Buffer.from([n >> 8, n & 0xff]);
+      const u24 = (n: number) => Buffer.from([n >> 16, (n >> 8) & 0xff, n & 0xff]);
+      const signed = Buffer.concat([Buffer.from([0, 0]), ts, u16(1), Buffer.from(issuerID), u24(tbs.length), tbs, u16(0)]);
+      const sig = sign('sha256', signed, keyPair.privateKey);
+      const sct = Buffer.concat([Buffer.from([0]), logID, ts, u16(0), Buffer.from([4, 3]), u16(sig.length), sig]);
+      const out = Buffer.concat([u16(sct.length), sct]);
+      return out.buffer.slice(out.byteOffset, out.byteOffset + out.byteLength);
+    },
+  };
+}
