@@ -22,3 +22,4 @@ export {
   type BoundedHistogram,
 } from './metrics.js';
 export { DUALLANE_VERSION } from './version.js';
+export { normalizeAlertmanagerPayload, type AlertmanagerPayload, type AlertRecord, type NormalizedAlerts } from './alerts-webhook.js';
