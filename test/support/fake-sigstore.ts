@@ -23,9 +23,15 @@ export const FAKE_IDENTITY = 'https://github.com/acme/widget/.github/workflows/r
 
 export async function startFakeSigstore(opts: { caClock?: Date } = {}): Promise<FakeSigstore> {
   const kp = () => generateKeyPairSync('ec', { namedCurve: 'P-256' });
-  const ctLog = correctCTLog(kp(), opts.caClock);
-  const ca = await initializeCA(kp(), ctLog, opts.caClock);
-  const tsa = await initializeTSA(kp());
+  // The mock TSA writes GeneralizedTime with fractional seconds when the clock has milliseconds,
+  // which RFC 3161 parsers (and @sigstore/core) refuse: give it a whole-second clock, and start
+  // certificates a minute earlier so their validity covers that timestamp. The TSA's own certificates
+  // start at the real (sub-second) now, so its clock sits two whole seconds ahead of it.
+  const now = new Date(Math.floor(Date.now() / 1000) * 1000 + 2000);
+  const caClock = opts.caClock ?? new Date(now.getTime() - 60_000);
+  const ctLog = correctCTLog(kp(), caClock);
+  const ca = await initializeCA(kp(), ctLog, caClock);
+  const tsa = await initializeTSA(kp(), now);
   const requests: string[] = [];
   const routes = new Map<string, HandlerFn>();
   const server = http.createServer((req, res) => {
