@@ -13,21 +13,21 @@ import {
 import { ObservabilityError } from './observability-error.js';
 import { DUALLANE_VERSION } from './version.js';
 
-/** Metrics without labels take no label object; the rest take every declared label. */
-type LabelArgs<N extends MetricName> = keyof LabelsOf<N> extends never ? [labels?: Record<string, never>] : [labels: LabelsOf<N>];
+/** Metrics without labels take no label object; the rest take every declared label first. */
+type Args<N extends MetricName, Tail extends unknown[]> = keyof LabelsOf<N> extends never ? Tail : [labels: LabelsOf<N>, ...Tail];
 
 export interface BoundedCounter<N extends CounterName> {
-  inc(...args: [...LabelArgs<N>, value?: number]): void;
+  inc(...args: Args<N, [value?: number]>): void;
 }
 export interface BoundedGauge<N extends GaugeName> {
-  set(...args: [...LabelArgs<N>, value: number]): void;
-  inc(...args: [...LabelArgs<N>, value?: number]): void;
-  dec(...args: [...LabelArgs<N>, value?: number]): void;
+  set(...args: Args<N, [value: number]>): void;
+  inc(...args: Args<N, [value?: number]>): void;
+  dec(...args: Args<N, [value?: number]>): void;
 }
 export interface BoundedHistogram<N extends HistogramName> {
-  observe(...args: [...LabelArgs<N>, seconds: number]): void;
+  observe(...args: Args<N, [seconds: number]>): void;
   /** Starts a timer; call the returned function to observe the elapsed seconds. */
-  startTimer(...args: LabelArgs<N>): () => number;
+  startTimer(...args: Args<N, []>): () => number;
 }
 
 export interface MetricsOptions {
