@@ -283,7 +283,9 @@ function rejectDuplicateEvidence(bundle: Bundle): void {
 function mapSigstoreError(cause: unknown): AttestError {
   if (cause instanceof AttestError) return cause;
   const code = (cause as { code?: string }).code ?? '';
-  const msg = (cause as Error)?.message ?? String(cause);
+  // Chain failures wrap the specific reason (expired, untrusted) in `cause`; classify on both.
+  const inner = (cause as { cause?: { message?: string } }).cause?.message;
+  const msg = [(cause as Error)?.message ?? String(cause), inner].filter(Boolean).join(': ');
   const m = (c: ConstructorParameters<typeof AttestError>[0]) => new AttestError(c, msg, { cause });
   switch (code) {
     case 'SIGNATURE_ERROR':

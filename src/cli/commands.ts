@@ -1,10 +1,18 @@
 import type { Command } from 'commander';
 import { registerDigestCommand } from './digest.js';
+import { registerLabelsCommands } from './labels.js';
+import { registerKeysCommands } from './keys.js';
+import { registerSignCommands } from './sign.js';
+import { registerVerifyCommand } from './verify.js';
 
 /**
  * Every command group registers itself here, one line each. Keep this list the only place that
  * knows all groups; each group lives in its own file under src/cli/.
  */
 export function registerCommands(program: Command): void {
+  registerKeysCommands(program);
   registerDigestCommand(program);
+  registerLabelsCommands(program);
+  registerSignCommands(program);
+  registerVerifyCommand(program);
 }

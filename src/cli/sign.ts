@@ -1,0 +1,132 @@
+import { readFile, stat, writeFile } from 'node:fs/promises';
+import type { Command } from 'commander';
+import {
+  attestStatement,
+  makeStatement,
+  provenanceFromEnvironment,
+  sha256Hex,
+  signBlob,
+  SLSA_PROVENANCE_V1,
+  type SerializedBundle,
+} from '../attest/index.js';
+import { InputError } from '../config/index.js';
+import { makePrinter } from './output.js';
+import { addSigningFlags, signerFromFlags, type SigningFlags } from './signing-flags.js';
+import { basename } from 'node:path';
+
+/** Artifacts are signed in memory (a message signature covers the bytes); past this, refuse clearly. */
+const MAX_SIGN_BYTES = 2 * 1024 * 1024 * 1024;
+const MAX_PREDICATE_BYTES = 16 * 1024 * 1024;
+
+async function readArtifact(path: string): Promise<Buffer> {
+  try {
+    const st = await stat(path);
+    if (!st.isFile()) throw new Error('not a regular file');
+    if (st.size > MAX_SIGN_BYTES) throw new InputError('INPUT_TOO_LARGE', `${path} is larger than ${MAX_SIGN_BYTES} bytes`);
+    return await readFile(path);
+  } catch (cause) {
+    if (cause instanceof InputError) throw cause;
+    throw new InputError('INPUT_UNREADABLE', `cannot read ${path}: ${(cause as NodeJS.ErrnoException).code ?? (cause as Error).message}`, { cause });
+  }
+}
+
+async function writeBundle(path: string, bundle: SerializedBundle): Promise<void> {
+  try {
+    await writeFile(path, JSON.stringify(bundle, null, 2) + '\n');
+  } catch (cause) {
+    throw new InputError('INPUT_UNREADABLE', `cannot write bundle ${path}: ${(cause as NodeJS.ErrnoException).code ?? (cause as Error).message}`, { cause });
+  }
+}
+
+function describeBundle(b: SerializedBundle): Record<string, unknown> {
+  const vm = b.verificationMaterial;
+  return {
+    mediaType: b.mediaType,
+    signer: vm?.publicKey ? { kind: 'key', keyId: vm.publicKey.hint } : { kind: 'certificate' },
+    tlogEntries: vm?.tlogEntries?.length ?? 0,
+    timestamps: vm?.timestampVerificationData?.rfc3161Timestamps?.length ?? 0,
+  };
+}
+
+export function registerSignCommands(program: Command): void {
+  addSigningFlags(
+    program
+      .command('sign')
+      .description('sign FILE: write a Sigstore bundle v0.3 holding a message signature')
+      .argument('<file>', 'artifact to sign')
+      .requiredOption('--bundle <out>', 'where to write the bundle (JSON)'),
+  )
+    .option('--json', 'machine-readable output')
+    .action(async (file: string, opts: SigningFlags & { bundle: string; json?: boolean }) => {
+      const out = makePrinter(Boolean(opts.json));
+      const signer = signerFromFlags(opts);
+      const data = await readArtifact(file);
+      const bundle = await signBlob(data, signer);
+      await writeBundle(opts.bundle, bundle);
+      out.result({ file, digest: `sha256:${sha256Hex(data)}`, bundle: opts.bundle, ...describeBundle(bundle) }, () => `signed ${file} -> ${opts.bundle}`);
+    });
+
+  addSigningFlags(
+    program
+      .command('attest')
+      .description('attest FILE: DSSE envelope over an in-toto Statement v1 whose subject is FILE')
+      .argument('<file>', 'artifact (the statement subject)')
+      .requiredOption('--bundle <out>', 'where to write the bundle (JSON)')
+      .option('--predicate-type <type>', '"slsa" (SLSA Provenance v1) or a predicate type URI', 'slsa')
+      .option('--predicate <file.json>', 'predicate JSON; with --predicate-type slsa and no file, provenance is generated from the environment')
+      .option('--builder-id <id>', 'builder.id for generated provenance (default: the GitHub workflow, or the local builder)'),
+  )
+    .option('--json', 'machine-readable output')
+    .action(
+      async (
+        file: string,
+        opts: SigningFlags & { bundle: string; predicateType: string; predicate?: string; builderId?: string; json?: boolean },
+      ) => {
+        const out = makePrinter(Boolean(opts.json));
+        const startedOn = new Date();
+        const signer = signerFromFlags(opts);
+        const predicateType = opts.predicateType === 'slsa' ? SLSA_PROVENANCE_V1 : opts.predicateType;
+        if (!/^[a-z][a-z0-9+.-]*:\S+$/i.test(predicateType)) {
+          throw new InputError('BAD_USAGE', `--predicate-type must be "slsa" or a URI, got ${JSON.stringify(opts.predicateType)}`);
+        }
+        const data = await readArtifact(file);
+        let predicate: Record<string, unknown>;
+        if (opts.predicate) {
+          predicate = await readPredicate(opts.predicate);
+        } else if (predicateType === SLSA_PROVENANCE_V1) {
+          predicate = await provenanceFromEnvironment({ startedOn, builderId: opts.builderId });
+        } else {
+          throw new InputError('BAD_USAGE', '--predicate FILE is required for a predicate type other than slsa');
+        }
+        const statement = makeStatement([{ name: basename(file), digest: { sha256: sha256Hex(data) } }], predicateType, predicate);
+        const bundle = await attestStatement(statement, signer);
+        await writeBundle(opts.bundle, bundle);
+        out.result(
+          { file, digest: `sha256:${sha256Hex(data)}`, bundle: opts.bundle, predicateType, ...describeBundle(bundle) },
+          () => `attested ${file} (${predicateType}) -> ${opts.bundle}`,
+        );
+      },
+    );
+}
+
+async function readPredicate(path: string): Promise<Record<string, unknown>> {
+  let text: string;
+  try {
+    const st = await stat(path);
+    if (st.size > MAX_PREDICATE_BYTES) throw new InputError('INPUT_TOO_LARGE', `${path} is larger than ${MAX_PREDICATE_BYTES} bytes`);
+    text = await readFile(path, 'utf8');
+  } catch (cause) {
+    if (cause instanceof InputError) throw cause;
+    throw new InputError('INPUT_UNREADABLE', `cannot read predicate ${path}: ${(cause as NodeJS.ErrnoException).code ?? (cause as Error).message}`, { cause });
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (cause) {
+    throw new InputError('INPUT_INVALID', `predicate ${path} is not JSON`, { cause });
+  }
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) {
+    throw new InputError('INPUT_INVALID', `predicate ${path} must be a JSON object`);
+  }
+  return json as Record<string, unknown>;
+}
