@@ -1,0 +1,305 @@
+import { readdir, stat } from 'node:fs/promises';
+import { dirname, join, relative, resolve } from 'node:path';
+import { evaluatePolicy } from './engine.js';
+import type { ImageVerifier } from './image-verifier.js';
+import { loadPolicies, loadResources, loadYamlFile } from './load.js';
+import { PolicyError } from './policy-error.js';
+import type { Policy, PolicyResponse, RequestInfo, Resource, RuleStatus } from './types.js';
+
+/**
+ * `kyverno test` semantics (cmd/cli/kubectl-kyverno/commands/test): find every `kyverno-test.yaml`
+ * under the given directories (hidden `.kyverno-test/` folders included), apply its policies to its
+ * resources with its values, then check each expected result. For every result and every listed
+ * resource: the engine responses of that policy for a resource of that kind and name are looked up;
+ * each rule response named `rule`, `autogen-rule` or `autogen-cronjob-rule` is compared with the
+ * expectation; a response without a matching rule means the resource was excluded (a pass, counted
+ * as skip); no response at all is "Not found" (a failure).
+ */
+export interface TestResultSpec {
+  policy: string;
+  rule: string;
+  resources?: string[];
+  resource?: string;
+  kind?: string;
+  namespace?: string;
+  result?: RuleStatus;
+  status?: RuleStatus;
+  patchedResource?: string;
+  generatedResource?: string;
+}
+
+export interface ValuesSpec {
+  globalValues?: Record<string, unknown>;
+  policies?: { name: string; rules?: { name: string; values?: Record<string, unknown>; foreachValues?: Record<string, unknown[]> }[]; resources?: { name: string; values?: Record<string, unknown> }[] }[];
+  namespaceSelector?: { name: string; labels?: Record<string, string> }[];
+  subresources?: unknown[];
+}
+
+export interface TestFile {
+  path: string;
+  name: string;
+  policies: string[];
+  resources: string[];
+  variables?: string;
+  values?: ValuesSpec;
+  userinfo?: string;
+  results: TestResultSpec[];
+  /** Schema notes (deprecated fields in use), reported but not fatal. */
+  warnings: string[];
+}
+
+export interface TestRow {
+  id: number;
+  policy: string;
+  rule: string;
+  resource: string;
+  kind: string;
+  expected: RuleStatus;
+  actual?: RuleStatus;
+  /** pass: actual matched the expectation; fail: it did not (or nothing was found). */
+  outcome: 'pass' | 'fail';
+  /** True when the row counts as a skip in the summary (expected skip, or excluded). */
+  skipped: boolean;
+  reason: string;
+  message: string;
+}
+
+export interface TestCaseReport {
+  path: string;
+  name: string;
+  rows: TestRow[];
+  evaluations: number;
+  warnings: string[];
+  skippedPolicies: Record<string, string>;
+}
+
+export interface TestRunReport {
+  tests: TestCaseReport[];
+  summary: { pass: number; fail: number; skip: number; evaluations: number };
+}
+
+export interface RunTestsOptions {
+  fileName?: string;
+  imageVerifier?: ImageVerifier;
+}
+
+const STATUSES = new Set(['pass', 'fail', 'skip', 'warn', 'error']);
+
+export async function findTestFiles(dirs: string[], fileName = 'kyverno-test.yaml'): Promise<string[]> {
+  const out: string[] = [];
+  async function walk(p: string): Promise<void> {
+    let s;
+    try {
+      s = await stat(p);
+    } catch (e) {
+      throw new PolicyError('TEST_FILE_INVALID', `cannot read ${p}: ${(e as NodeJS.ErrnoException).code ?? 'error'}`);
+    }
+    if (!s.isDirectory()) {
+      if (p.endsWith(fileName) || dirs.includes(p)) out.push(p);
+      return;
+    }
+    const entries = (await readdir(p, { withFileTypes: true })).sort((a, b) => a.name.localeCompare(b.name));
+    for (const e of entries) {
+      if (e.isDirectory()) {
+        if (e.name === 'node_modules' || e.name === '.git') continue;
+        await walk(join(p, e.name));
+      } else if (e.name === fileName) out.push(join(p, e.name));
+    }
+  }
+  for (const d of dirs) await walk(d);
+  return out;
+}
+
+function asStringList(v: unknown, field: string, path: string): string[] {
+  if (v === undefined || v === null) return [];
+  if (!Array.isArray(v) || v.some((x) => typeof x !== 'string')) throw new PolicyError('TEST_FILE_INVALID', `${path}: ${field} must be a list of paths`);
+  return v as string[];
+}
+
+export async function loadTestFile(path: string): Promise<TestFile> {
+  const docs = await loadYamlFile(path);
+  const d = docs[0];
+  if (!d || typeof d.value !== 'object' || d.value === null) throw new PolicyError('TEST_FILE_INVALID', `${path}: empty test file`);
+  const t = d.value as Record<string, unknown>;
+  const warnings: string[] = [];
+  if (t['apiVersion'] === undefined || t['kind'] === undefined) warnings.push('test file has no apiVersion/kind (legacy schema); use apiVersion: cli.kyverno.io/v1alpha1, kind: Test');
+  else if (t['kind'] !== 'Test' || !String(t['apiVersion']).startsWith('cli.kyverno.io/')) throw new PolicyError('TEST_FILE_INVALID', `${path}: expected apiVersion cli.kyverno.io/v1alpha1 kind Test`);
+  const meta = (t['metadata'] ?? {}) as { name?: string };
+  const results = t['results'];
+  if (!Array.isArray(results)) throw new PolicyError('TEST_FILE_INVALID', `${path}: results must be a list`);
+  for (const [i, r] of (results as TestResultSpec[]).entries()) {
+    if (!r || typeof r.policy !== 'string') throw new PolicyError('TEST_FILE_INVALID', `${path}: results[${i}].policy is required`);
+    const expected = r.result ?? r.status;
+    if (!expected || !STATUSES.has(String(expected))) throw new PolicyError('TEST_FILE_INVALID', `${path}: results[${i}].result must be one of pass, fail, skip, warn, error`);
+    if (r.status !== undefined) warnings.push(`results[${i}].status is deprecated; use result`);
+    if (r.resource !== undefined) warnings.push(`results[${i}].resource is deprecated; use resources`);
+    if (r.patchedResource || r.generatedResource) warnings.push(`results[${i}]: mutate/generate checks are not supported; only the rule result is compared`);
+  }
+  return {
+    path,
+    name: String(meta.name ?? t['name'] ?? relative(process.cwd(), path)),
+    policies: asStringList(t['policies'], 'policies', path),
+    resources: asStringList(t['resources'], 'resources', path),
+    variables: typeof t['variables'] === 'string' ? (t['variables'] as string) : undefined,
+    values: (t['values'] as ValuesSpec | undefined) ?? undefined,
+    userinfo: typeof t['userinfo'] === 'string' ? (t['userinfo'] as string) : undefined,
+    results: results as TestResultSpec[],
+    warnings,
+  };
+}
+
+export async function loadValuesFile(path: string): Promise<ValuesSpec> {
+  const docs = await loadYamlFile(path);
+  const v = docs[0]?.value;
+  if (!v || typeof v !== 'object') throw new PolicyError('VALUES_INVALID', `${path}: empty values file`);
+  const o = v as Record<string, unknown>;
+  if (o['kind'] !== undefined && o['kind'] !== 'Values') throw new PolicyError('VALUES_INVALID', `${path}: expected kind Values`);
+  return o as ValuesSpec;
+}
+
+async function loadUserInfo(path: string): Promise<RequestInfo> {
+  const docs = await loadYamlFile(path);
+  const v = (docs[0]?.value ?? {}) as { roles?: string[]; clusterRoles?: string[]; userInfo?: { username?: string; groups?: string[] } };
+  return { roles: v.roles ?? [], clusterRoles: v.clusterRoles ?? [], userInfo: v.userInfo ?? {} };
+}
+
+export function policyKey(p: Policy): string {
+  return p.kind === 'Policy' ? `${p.metadata.namespace ?? 'default'}/${p.metadata.name}` : p.metadata.name;
+}
+
+/** Values that apply to one policy/resource pair (globalValues, then per-resource values). */
+export function valuesFor(values: ValuesSpec | undefined, policy: string, resourceName: string): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...(values?.globalValues ?? {}) };
+  for (const p of values?.policies ?? []) {
+    if (p.name !== policy) continue;
+    for (const r of p.resources ?? []) if (r.name === resourceName) Object.assign(out, r.values ?? {});
+  }
+  return out;
+}
+
+export function ruleValuesFor(values: ValuesSpec | undefined, policy: string): Record<string, Record<string, unknown>> {
+  const out: Record<string, Record<string, unknown>> = {};
+  for (const p of values?.policies ?? []) {
+    if (p.name !== policy) continue;
+    for (const r of p.rules ?? []) out[r.name] = { ...(out[r.name] ?? {}), ...(r.values ?? {}) };
+  }
+  return out;
+}
+
+export function namespaceLabelsFor(values: ValuesSpec | undefined, ns: string): Record<string, string> | undefined {
+  return values?.namespaceSelector?.find((n) => n.name === ns)?.labels;
+}
+
+function resourceKey(r: Resource): string {
+  return `${r.apiVersion},${r.kind},${r.metadata?.namespace ?? ''},${r.metadata?.name ?? ''}`;
+}
+
+export interface ApplyOptions {
+  values?: ValuesSpec;
+  request?: RequestInfo;
+  imageVerifier?: ImageVerifier;
+}
+
+/** Applies every policy to every resource (as the CLI processor does) and returns all engine responses. */
+export async function applyPolicies(policies: Policy[], resources: Resource[], opts: ApplyOptions = {}): Promise<PolicyResponse[]> {
+  const out: PolicyResponse[] = [];
+  for (const resource of resources) {
+    const name = String(resource.metadata?.name ?? '');
+    for (const policy of policies) {
+      if (!(policy.spec.rules ?? []).some((r) => r && (r.validate || r.verifyImages))) continue;
+      const values = valuesFor(opts.values, policy.metadata.name, name);
+      const op = String(values['request.operation'] ?? opts.request?.operation ?? 'CREATE').toUpperCase() as RequestInfo['operation'];
+      const ns = String(resource.metadata?.namespace ?? '');
+      out.push(
+        await evaluatePolicy(policy, resource, {
+          request: { ...opts.request, operation: op, namespaceLabels: namespaceLabelsFor(opts.values, resource.kind === 'Namespace' ? name : ns) ?? opts.request?.namespaceLabels },
+          values,
+          ruleValues: ruleValuesFor(opts.values, policy.metadata.name),
+          imageVerifier: opts.imageVerifier,
+        }),
+      );
+    }
+  }
+  return out;
+}
+
+function dedupe(resources: Resource[]): Resource[] {
+  const seen = new Map<string, Resource>();
+  for (const r of resources) seen.set(resourceKey(r), r);
+  return [...seen.values()];
+}
+
+export function checkResults(results: TestResultSpec[], responses: (PolicyResponse & { policyKey?: string })[]): TestRow[] {
+  const rows: TestRow[] = [];
+  let id = 1;
+  for (const t of results) {
+    const expected = (t.result ?? t.status) as RuleStatus;
+    const kind = t.kind ?? '';
+    const byPolicy = responses.filter((r) => (r.policyKey ?? r.policy) === t.policy && r.resource.kind === kind);
+    const names = t.resources ?? (t.resource ? [t.resource] : []);
+    for (const resName of names) {
+      const matching = byPolicy.filter((r) => {
+        const full = r.resource.namespace ? `${r.resource.namespace}/${r.resource.name}` : r.resource.name;
+        if (resName !== full && resName !== r.resource.name) return false;
+        return !t.namespace || t.namespace === r.resource.namespace;
+      });
+      const resourceLabel = `${kind}/${t.namespace ?? ''}/${resName}`.replace('//', '/');
+      const before = rows.length;
+      for (const resp of matching) {
+        const ruleResponses = resp.rules.filter((x) => x.name === t.rule || x.name === `autogen-${t.rule}` || x.name === `autogen-cronjob-${t.rule}`);
+        let any = false;
+        for (const rr of ruleResponses) {
+          any = true;
+          const ok = rr.status === expected;
+          rows.push({ id: id++, policy: t.policy, rule: t.rule, resource: resourceLabel, kind, expected, actual: rr.status, outcome: ok ? 'pass' : 'fail', skipped: ok && expected === 'skip', reason: ok ? 'Ok' : `Want ${expected}, got ${rr.status}`, message: rr.message });
+        }
+        if (!any) rows.push({ id: id++, policy: t.policy, rule: t.rule, resource: resourceLabel, kind, expected, outcome: 'pass', skipped: true, reason: 'Excluded', message: 'Excluded' });
+      }
+      if (rows.length === before) rows.push({ id: id++, policy: t.policy, rule: t.rule, resource: resourceLabel, kind, expected, outcome: 'fail', skipped: false, reason: 'Not found', message: 'Not found' });
+    }
+  }
+  return rows;
+}
+
+export async function runTestFile(test: TestFile, opts: RunTestsOptions = {}): Promise<TestCaseReport> {
+  const dir = dirname(test.path);
+  const at = (p: string) => resolve(dir, p);
+  let values: ValuesSpec | undefined = test.values;
+  if (test.variables) {
+    const fromFile = await loadValuesFile(at(test.variables));
+    values = { ...fromFile, ...(values ?? {}) };
+  }
+  const request: RequestInfo = test.userinfo ? await loadUserInfo(at(test.userinfo)) : {};
+  const { policies } = await loadPolicies(test.policies.map(at));
+  const resources = dedupe(await loadResources(test.resources.map(at)));
+  const skippedPolicies: Record<string, string> = {};
+  const valid = policies.filter((p) => {
+    if (!Array.isArray(p.spec.rules) || p.spec.rules.length === 0) {
+      skippedPolicies[p.metadata.name] = 'policy has no rules';
+      return false;
+    }
+    return true;
+  });
+  const responses = (await applyPolicies(valid, resources, { values, request, imageVerifier: opts.imageVerifier })).map((r) => ({
+    ...r,
+    policyKey: r.policyNamespace ? `${r.policyNamespace}/${r.policy}` : r.policy,
+  }));
+  return { path: test.path, name: test.name, rows: checkResults(test.results, responses), evaluations: responses.length, warnings: test.warnings, skippedPolicies };
+}
+
+export async function runTests(dirs: string[], opts: RunTestsOptions = {}): Promise<TestRunReport> {
+  const files = await findTestFiles(dirs, opts.fileName);
+  if (files.length === 0) throw new PolicyError('NO_TESTS_FOUND', `no ${opts.fileName ?? 'kyverno-test.yaml'} found under ${dirs.join(', ')}`);
+  const tests: TestCaseReport[] = [];
+  for (const f of files) tests.push(await runTestFile(await loadTestFile(f), opts));
+  const summary = { pass: 0, fail: 0, skip: 0, evaluations: 0 };
+  for (const t of tests) {
+    summary.evaluations += t.evaluations;
+    for (const r of t.rows) {
+      if (r.outcome === 'fail') summary.fail++;
+      else if (r.skipped) summary.skip++;
+      else summary.pass++;
+    }
+  }
+  return { tests, summary };
+}

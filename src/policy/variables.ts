@@ -1,0 +1,82 @@
+import { queryJmesPath } from './jmespath.js';
+
+/**
+ * `{{ }}` variable substitution (Kyverno pkg/engine/variables). A string that is exactly one
+ * variable takes the variable's type; otherwise values are interpolated (non-strings as JSON).
+ * `\{{` escapes a literal. Resolution errors propagate unless `onError` says otherwise
+ * (preconditions resolve failures to null, as Kyverno does).
+ */
+export class VariableSubstitutionError extends Error {}
+
+const VAR_RE = /(^|[^\\])(\{\{(?:\{[^{}]*\}|[^{}])*\}\})/;
+
+export interface SubstituteOptions {
+  /** 'error' (default): throw; 'null': substitute null (preconditions). */
+  onError?: 'error' | 'null';
+  /** Path prefix used in error messages. */
+  path?: string;
+}
+
+export type EvalContext = Record<string, unknown>;
+
+export function resolveVariable(variable: string, ctx: EvalContext): unknown {
+  let expr = variable.trim();
+  if (expr.startsWith('{{')) expr = expr.slice(2, -2).trim();
+  return queryJmesPath(expr, ctx);
+}
+
+export function hasVariables(s: string): boolean {
+  return VAR_RE.test(s);
+}
+
+export function substituteString(input: string, ctx: EvalContext, opts: SubstituteOptions = {}): unknown {
+  let s = input;
+  for (let guard = 0; guard < 100; guard++) {
+    const m = VAR_RE.exec(s);
+    if (!m) break;
+    const whole = m[2]!;
+    const inner = whole.slice(2, -2).trim();
+    let value: unknown;
+    try {
+      value = inner === '' ? null : resolveVariable(inner, ctx);
+    } catch (e) {
+      if (opts.onError === 'null') value = null;
+      else throw new VariableSubstitutionError(`failed to resolve ${inner} at path ${opts.path ?? ''}: ${(e as Error).message}`, { cause: e });
+    }
+    if (s === whole) return value;
+    const text = typeof value === 'string' ? value : JSON.stringify(value ?? null);
+    const start = m.index + m[1]!.length;
+    s = s.slice(0, start) + text + s.slice(start + whole.length);
+  }
+  return s.replace(/\\\{\{/g, '{{');
+}
+
+export function substituteAll(doc: unknown, ctx: EvalContext, opts: SubstituteOptions = {}, path = ''): unknown {
+  if (typeof doc === 'string') return doc.includes('{{') ? substituteString(doc, ctx, { ...opts, path: path || '/' }) : doc;
+  if (Array.isArray(doc)) return doc.map((d, i) => substituteAll(d, ctx, opts, `${path}/${i}`));
+  if (doc && typeof doc === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(doc)) {
+      const key = k.includes('{{') ? String(substituteString(k, ctx, opts)) : k;
+      out[key] = substituteAll(v, ctx, opts, `${path}/${k}`);
+    }
+    return out;
+  }
+  return doc;
+}
+
+/**
+ * Sets `a.b.c` = value in a nested object (values-file keys such as `request.object.metadata.name`).
+ * Copy-on-write: every object on the path is shallow-copied, so shared resources are never mutated.
+ */
+export function setDotted(target: Record<string, unknown>, dotted: string, value: unknown): void {
+  const parts = dotted.split('.');
+  let cur: Record<string, unknown> = target;
+  for (let i = 0; i < parts.length - 1; i++) {
+    const p = parts[i]!;
+    const next = cur[p];
+    cur[p] = typeof next === 'object' && next !== null && !Array.isArray(next) ? { ...(next as Record<string, unknown>) } : {};
+    cur = cur[p] as Record<string, unknown>;
+  }
+  cur[parts[parts.length - 1]!] = value;
+}
