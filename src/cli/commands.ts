@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { registerDigestCommand } from './digest.js';
+import { registerPolicyCommands } from './policy.js';
 import { registerLabelsCommands } from './labels.js';
 import { registerKeysCommands } from './keys.js';
 import { registerSignCommands } from './sign.js';
@@ -12,6 +13,7 @@ import { registerVerifyCommand } from './verify.js';
 export function registerCommands(program: Command): void {
   registerKeysCommands(program);
   registerDigestCommand(program);
+  registerPolicyCommands(program);
   registerLabelsCommands(program);
   registerSignCommands(program);
   registerVerifyCommand(program);
