@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { registerDigestCommand } from './digest.js';
 import { registerPolicyCommands } from './policy.js';
 import { registerLabelsCommands } from './labels.js';
+import { registerObservabilityCommands } from './observability.js';
 import { registerKeysCommands } from './keys.js';
 import { registerSignCommands } from './sign.js';
 import { registerVerifyCommand } from './verify.js';
@@ -15,6 +16,7 @@ export function registerCommands(program: Command): void {
   registerDigestCommand(program);
   registerPolicyCommands(program);
   registerLabelsCommands(program);
+  registerObservabilityCommands(program);
   registerSignCommands(program);
   registerVerifyCommand(program);
 }

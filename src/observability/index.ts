@@ -23,3 +23,4 @@ export {
 } from './metrics.js';
 export { DUALLANE_VERSION } from './version.js';
 export { normalizeAlertmanagerPayload, type AlertmanagerPayload, type AlertRecord, type NormalizedAlerts } from './alerts-webhook.js';
+export { buildDashboard, renderDashboard, dashboardIsCurrent, dashboardMetricNames, DASHBOARD_UID, DEFAULT_DASHBOARD_PATH } from './dashboard.js';
