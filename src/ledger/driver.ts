@@ -1,0 +1,111 @@
+import { mkdir } from 'node:fs/promises';
+import type { PGlite, Transaction as PGliteTransaction } from '@electric-sql/pglite';
+import type { Pool, PoolClient } from 'pg';
+import { LedgerError, redactUrl, toLedgerError } from './ledger-error.js';
+
+/** Where the ledger lives: an embedded PGlite directory, or a PostgreSQL server URL. */
+export type LedgerTarget = { kind: 'embedded'; path: string } | { kind: 'server'; url: string };
+
+/** One connection inside one transaction. The same SQL runs on PGlite and on PostgreSQL. */
+export interface SqlTx {
+  query<R = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<{ rows: R[]; rowCount: number }>;
+  /** Several statements without parameters (migrations, role scripts). */
+  exec(sql: string): Promise<void>;
+}
+
+export interface Driver {
+  readonly kind: LedgerTarget['kind'];
+  /** Human-readable location, secrets redacted. */
+  readonly where: string;
+  /** BEGIN; fn; COMMIT — or ROLLBACK when fn throws (the error is rethrown unchanged). */
+  transaction<T>(fn: (tx: SqlTx) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+export async function openDriver(target: LedgerTarget, opts: { poolSize?: number } = {}): Promise<Driver> {
+  switch (target.kind) {
+    case 'embedded':
+      return openPglite(target.path);
+    case 'server':
+      return openPg(target.url, opts.poolSize ?? 10);
+  }
+}
+
+async function openPglite(path: string): Promise<Driver> {
+  const { PGlite } = await import('@electric-sql/pglite');
+  let db: PGlite;
+  try {
+    await mkdir(path, { recursive: true, mode: 0o700 });
+    db = await PGlite.create(path);
+  } catch (cause) {
+    throw new LedgerError('DB_UNAVAILABLE', `cannot open the embedded ledger at ${path}: ${(cause as Error).message}`, { cause });
+  }
+  const wrap = (tx: PGliteTransaction): SqlTx => ({
+    async query<R>(sql: string, params?: unknown[]) {
+      const r = await tx.query<R>(sql, params);
+      return { rows: r.rows, rowCount: r.affectedRows ?? r.rows.length };
+    },
+    async exec(sql: string) {
+      await tx.exec(sql);
+    },
+  });
+  return {
+    kind: 'embedded',
+    where: path,
+    // PGlite is one connection: its transactions run one at a time, in call order.
+    transaction: (fn) => db.transaction((tx) => fn(wrap(tx))),
+    close: () => db.close(),
+  };
+}
+
+async function openPg(url: string, max: number): Promise<Driver> {
+  const pg = (await import('pg')).default;
+  const where = redactUrl(url);
+  const pool: Pool = new pg.Pool({ connectionString: url, max, connectionTimeoutMillis: 5000, idleTimeoutMillis: 10_000 });
+  // An idle client losing its server must not crash the process; the next query reports it.
+  pool.on('error', () => {});
+  try {
+    const c = await pool.connect();
+    c.release();
+  } catch (cause) {
+    await pool.end().catch(() => {});
+    throw toLedgerError(cause, `cannot connect to ${where}`);
+  }
+  const wrap = (c: PoolClient): SqlTx => ({
+    async query<R>(sql: string, params?: unknown[]) {
+      const r = await c.query(sql, params as unknown[] | undefined);
+      return { rows: r.rows as R[], rowCount: r.rowCount ?? r.rows.length };
+    },
+    async exec(sql: string) {
+      await c.query(sql);
+    },
+  });
+  return {
+    kind: 'server',
+    where,
+    async transaction(fn) {
+      let client: PoolClient;
+      try {
+        client = await pool.connect();
+      } catch (cause) {
+        throw toLedgerError(cause, `cannot connect to ${where}`);
+      }
+      let broken = false;
+      try {
+        await client.query('BEGIN');
+        const result = await fn(wrap(client));
+        await client.query('COMMIT');
+        return result;
+      } catch (e) {
+        await client.query('ROLLBACK').catch(() => {
+          broken = true;
+        });
+        throw e;
+      } finally {
+        // A client whose ROLLBACK failed is in an unknown state: destroy it rather than reuse it.
+        client.release(broken);
+      }
+    },
+    close: () => pool.end(),
+  };
+}

@@ -1,0 +1,371 @@
+import type { SqlTx } from './driver.js';
+import { LedgerError, sqlState, toLedgerError } from './ledger-error.js';
+import type { HANDOFF_STATES } from './migrations.js';
+
+export type HandoffState = (typeof HANDOFF_STATES)[number];
+
+export interface NewHandoff {
+  /** ULID chosen by the proposer; also the statement's handoff id. */
+  id: string;
+  statementDigest: string;
+  artifactDigest: string;
+  bundlePath: string;
+  artifactPath: string;
+  baseCommit: string;
+  targetBranch: string;
+  expiresAt: Date | string;
+  title?: string;
+  nonce?: string;
+  meta?: Record<string, unknown>;
+}
+
+export interface Handoff {
+  id: string;
+  state: HandoffState;
+  proposerLane: string;
+  executorLane: string | null;
+  statementDigest: string;
+  artifactDigest: string;
+  bundlePath: string;
+  artifactPath: string;
+  baseCommit: string;
+  targetBranch: string;
+  title: string;
+  nonce: string | null;
+  expiresAt: string;
+  branch: string | null;
+  commit: string | null;
+  prNumber: number | null;
+  prUrl: string | null;
+  rejectReason: string | null;
+  meta: Record<string, unknown>;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** Fields a transition may set; absent ones keep their value. `meta` is merged, not replaced. */
+export interface TransitionFields {
+  branch?: string;
+  commit?: string;
+  prNumber?: number;
+  prUrl?: string;
+  rejectReason?: string;
+  meta?: Record<string, unknown>;
+  /** Extra facts for the transition's audit row. */
+  audit?: Record<string, unknown>;
+}
+
+export interface PullRequestRecord {
+  handoffId: string;
+  forge: string;
+  number: number;
+  url: string;
+  branch: string;
+  headSha: string;
+  state?: string;
+  labels?: string[];
+}
+
+export interface PullRequest extends Required<PullRequestRecord> {
+  lane: string;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface LaneRunRecord {
+  command: string[];
+  exitCode: number | null;
+  startedAt: Date | string;
+  endedAt: Date | string;
+}
+
+export interface LaneRun {
+  id: number;
+  auditSeq: number;
+  lane: string;
+  command: string[];
+  exitCode: number | null;
+  startedAt: string;
+  endedAt: string;
+}
+
+export interface AuditEntry {
+  action: string;
+  subject?: string;
+  payload?: Record<string, unknown>;
+}
+
+export interface AuditRow {
+  seq: number;
+  lane: string;
+  action: string;
+  subject: string;
+  payload: Record<string, unknown>;
+  createdAt: string;
+  prevHash: string;
+  hash: string;
+}
+
+const iso = (v: unknown): string => (v instanceof Date ? v.toISOString() : new Date(String(v)).toISOString());
+const isoOrNull = (v: unknown): string | null => (v === null || v === undefined ? null : iso(v));
+const json = <T>(v: unknown, fallback: T): T => (v === null || v === undefined ? fallback : typeof v === 'string' ? (JSON.parse(v) as T) : (v as T));
+
+function toHandoff(r: Record<string, unknown>): Handoff {
+  return {
+    id: r.id as string,
+    state: r.state as HandoffState,
+    proposerLane: r.proposer_lane as string,
+    executorLane: (r.executor_lane as string | null) ?? null,
+    statementDigest: r.statement_digest as string,
+    artifactDigest: r.artifact_digest as string,
+    bundlePath: r.bundle_path as string,
+    artifactPath: r.artifact_path as string,
+    baseCommit: r.base_commit as string,
+    targetBranch: r.target_branch as string,
+    title: r.title as string,
+    nonce: (r.nonce as string | null) ?? null,
+    expiresAt: iso(r.expires_at),
+    branch: (r.branch as string | null) ?? null,
+    commit: (r.commit_sha as string | null) ?? null,
+    prNumber: r.pr_number === null || r.pr_number === undefined ? null : Number(r.pr_number),
+    prUrl: (r.pr_url as string | null) ?? null,
+    rejectReason: (r.reject_reason as string | null) ?? null,
+    meta: json(r.meta, {}),
+    createdAt: iso(r.created_at),
+    updatedAt: iso(r.updated_at),
+  };
+}
+
+function toPullRequest(r: Record<string, unknown>): PullRequest {
+  return {
+    handoffId: r.handoff_id as string,
+    lane: r.lane as string,
+    forge: r.forge as string,
+    number: Number(r.number),
+    url: r.url as string,
+    branch: r.branch as string,
+    headSha: r.head_sha as string,
+    state: r.state as string,
+    labels: json(r.labels, []),
+    createdAt: iso(r.created_at),
+    updatedAt: iso(r.updated_at),
+  };
+}
+
+function toAuditRow(r: Record<string, unknown>): AuditRow {
+  return {
+    seq: Number(r.seq),
+    lane: r.lane as string,
+    action: r.action as string,
+    subject: r.subject as string,
+    payload: json(r.payload, {}),
+    createdAt: iso(r.created_at),
+    prevHash: r.prev_hash as string,
+    hash: r.hash as string,
+  };
+}
+
+/** The lane label written by administrators (owners), who are not a lane. */
+export const ADMIN_LANE = '@admin';
+
+/**
+ * Everything a lane does inside ONE transaction opened by `Ledger.withLane` (running as the lane's
+ * role) or `Ledger.withAdmin`. Each state change writes its audit row in the same transaction, so a
+ * state without its audit row (or the reverse) can never be committed.
+ */
+export class LaneTx {
+  constructor(
+    /** Raw SQL on this transaction's connection; prefer the typed methods. */
+    readonly sql: SqlTx,
+    /** The lane this transaction acts for (ADMIN_LANE for administrators). */
+    readonly lane: string,
+  ) {}
+
+  /** Records a proposal (state `proposed`) and its `handoff.proposed` audit row. Propose lanes only. */
+  async insertHandoff(h: NewHandoff): Promise<Handoff> {
+    const { rows } = await this.run('recording the proposal', () =>
+      this.sql.query(
+        `INSERT INTO handoffs (id, proposer_lane, statement_digest, artifact_digest, bundle_path, artifact_path, base_commit, target_branch, expires_at, title, nonce, meta)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12::jsonb) RETURNING *`,
+        [h.id, this.lane, h.statementDigest, h.artifactDigest, h.bundlePath, h.artifactPath, h.baseCommit, h.targetBranch, iso(h.expiresAt), h.title ?? '', h.nonce ?? null, JSON.stringify(h.meta ?? {})],
+      ),
+    );
+    const handoff = toHandoff(rows[0]!);
+    await this.appendAudit({ action: 'handoff.proposed', subject: h.id, payload: { statementDigest: h.statementDigest, artifactDigest: h.artifactDigest, baseCommit: h.baseCommit, targetBranch: h.targetBranch } });
+    return handoff;
+  }
+
+  /**
+   * Moves handoff `id` from `from` (one state or any of several) to `to`, exactly once: the UPDATE
+   * matches only while the row is still in `from`, so of two racing executors one gets the row and
+   * the other gets STATE_CONFLICT (details: expected, actual). Sets executor_lane to this lane;
+   * row-level security stops a lane from moving a handoff another executor already holds.
+   */
+  async transitionHandoff(id: string, from: HandoffState | readonly HandoffState[], to: HandoffState, fields: TransitionFields = {}): Promise<Handoff> {
+    const fromList = typeof from === 'string' ? [from] : [...from];
+    const { rows } = await this.run(`moving handoff ${id} to ${to}`, () =>
+      this.sql.query(
+        `UPDATE handoffs SET state = $2, executor_lane = $3, updated_at = now(),
+           branch = COALESCE($4, branch), commit_sha = COALESCE($5, commit_sha), pr_number = COALESCE($6, pr_number),
+           pr_url = COALESCE($7, pr_url), reject_reason = COALESCE($8, reject_reason), meta = meta || $9::jsonb
+         WHERE id = $1 AND state = ANY($10::text[]) RETURNING *`,
+        [id, to, this.lane, fields.branch ?? null, fields.commit ?? null, fields.prNumber ?? null, fields.prUrl ?? null, fields.rejectReason ?? null, JSON.stringify(fields.meta ?? {}), fromList],
+      ),
+    );
+    if (rows.length === 0) {
+      const current = await this.getHandoff(id);
+      if (!current) throw new LedgerError('NOT_FOUND', `no handoff ${id}`, { details: { id } });
+      throw new LedgerError('STATE_CONFLICT', `handoff ${id} is ${current.state}${current.executorLane ? ` (held by lane ${current.executorLane})` : ''}, not ${fromList.join(' or ')}`, {
+        details: { id, expected: fromList, actual: current.state, executorLane: current.executorLane },
+      });
+    }
+    const handoff = toHandoff(rows[0]!);
+    const { audit, meta: _meta, ...changed } = fields;
+    await this.appendAudit({ action: `handoff.${to}`, subject: id, payload: { from: fromList, to, ...changed, ...(audit ?? {}) } });
+    return handoff;
+  }
+
+  /**
+   * Takes the oldest unexpired `proposed` handoff and marks it `claimed` by this lane, skipping rows
+   * another executor has locked (FOR UPDATE SKIP LOCKED): two executors never take the same one.
+   * Returns null when nothing is pending.
+   */
+  async claimNextPending(): Promise<Handoff | null> {
+    const { rows } = await this.run('claiming the next pending handoff', () =>
+      this.sql.query(
+        `UPDATE handoffs SET state = 'claimed', executor_lane = $1, updated_at = now()
+         WHERE id = (SELECT id FROM handoffs WHERE state = 'proposed' AND expires_at > now()
+                     ORDER BY created_at, id LIMIT 1 FOR UPDATE SKIP LOCKED)
+           AND state = 'proposed'
+         RETURNING *`,
+        [this.lane],
+      ),
+    );
+    if (rows.length === 0) return null;
+    const handoff = toHandoff(rows[0]!);
+    await this.appendAudit({ action: 'handoff.claimed', subject: handoff.id, payload: { from: ['proposed'], to: 'claimed' } });
+    return handoff;
+  }
+
+  /**
+   * Marks a statement digest and nonce as used, once and forever. A second use of either throws
+   * REPLAY (details.constraint names which). Runs in a savepoint so the caller's transaction stays
+   * usable (for example to record the rejection).
+   */
+  async consume(statementDigest: string, nonce: string, handoffId: string): Promise<void> {
+    await this.sql.query('SAVEPOINT duallane_consume');
+    try {
+      await this.sql.query('INSERT INTO consumed (statement_digest, nonce, handoff_id, lane) VALUES ($1, $2, $3, $4)', [statementDigest, nonce, handoffId, this.lane]);
+      await this.sql.query('RELEASE SAVEPOINT duallane_consume');
+    } catch (e) {
+      await this.sql.query('ROLLBACK TO SAVEPOINT duallane_consume');
+      if (sqlState(e) === '23505') {
+        const constraint = String((e as { constraint?: string }).constraint ?? (e as Error).message);
+        const which = constraint.includes('nonce') ? 'nonce' : 'statement_digest';
+        throw new LedgerError('REPLAY', `${which === 'nonce' ? `nonce ${nonce}` : `statement ${statementDigest}`} was already consumed`, { details: { which, statementDigest, nonce } });
+      }
+      throw toLedgerError(e, 'consuming the statement');
+    }
+  }
+
+  async isConsumed(statementDigest: string, nonce?: string): Promise<boolean> {
+    const { rows } = await this.run('reading consumed', () =>
+      this.sql.query('SELECT 1 FROM consumed WHERE statement_digest = $1 OR nonce = $2 LIMIT 1', [statementDigest, nonce ?? null]),
+    );
+    return rows.length > 0;
+  }
+
+  async getHandoff(id: string): Promise<Handoff | null> {
+    const { rows } = await this.run('reading the handoff', () => this.sql.query('SELECT * FROM handoffs WHERE id = $1', [id]));
+    return rows[0] ? toHandoff(rows[0]) : null;
+  }
+
+  async listHandoffs(opts: { state?: HandoffState; limit?: number } = {}): Promise<Handoff[]> {
+    const { rows } = await this.run('listing handoffs', () =>
+      this.sql.query('SELECT * FROM handoffs WHERE ($1::text IS NULL OR state = $1) ORDER BY created_at, id LIMIT $2', [opts.state ?? null, opts.limit ?? 1000]),
+    );
+    return rows.map(toHandoff);
+  }
+
+  /** Records (or updates) the pull request opened for a handoff, with its audit row. Execute lanes only. */
+  async recordPullRequest(pr: PullRequestRecord): Promise<PullRequest> {
+    const { rows } = await this.run('recording the pull request', () =>
+      this.sql.query(
+        `INSERT INTO pull_requests (handoff_id, lane, forge, number, url, branch, head_sha, state, labels)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb)
+         ON CONFLICT (handoff_id) DO UPDATE SET state = EXCLUDED.state, labels = EXCLUDED.labels, head_sha = EXCLUDED.head_sha, url = EXCLUDED.url, updated_at = now()
+         RETURNING *`,
+        [pr.handoffId, this.lane, pr.forge, pr.number, pr.url, pr.branch, pr.headSha, pr.state ?? 'open', JSON.stringify(pr.labels ?? [])],
+      ),
+    );
+    await this.appendAudit({ action: 'pull_request.recorded', subject: pr.handoffId, payload: { forge: pr.forge, number: pr.number, url: pr.url, headSha: pr.headSha } });
+    return toPullRequest(rows[0]!);
+  }
+
+  async getPullRequest(handoffId: string): Promise<PullRequest | null> {
+    const { rows } = await this.run('reading the pull request', () => this.sql.query('SELECT * FROM pull_requests WHERE handoff_id = $1', [handoffId]));
+    return rows[0] ? toPullRequest(rows[0]) : null;
+  }
+
+  async listPullRequests(): Promise<PullRequest[]> {
+    const { rows } = await this.run('listing pull requests', () => this.sql.query('SELECT * FROM pull_requests ORDER BY created_at'));
+    return rows.map(toPullRequest);
+  }
+
+  /**
+   * Appends one audit row for this lane. The database assigns seq, time and hashes; row-level
+   * security refuses a row naming another lane.
+   */
+  async appendAudit(entry: AuditEntry): Promise<{ seq: number; hash: string }> {
+    const { rows } = await this.run(`appending audit ${entry.action}`, () =>
+      this.sql.query<{ seq: string; hash: string }>(
+        'INSERT INTO audit_log (lane, action, subject, payload) VALUES ($1, $2, $3, $4::jsonb) RETURNING seq::text AS seq, hash',
+        [this.lane, entry.action, entry.subject ?? '', JSON.stringify(entry.payload ?? {})],
+      ),
+    );
+    return { seq: Number(rows[0]!.seq), hash: rows[0]!.hash };
+  }
+
+  async listAudit(opts: { afterSeq?: number; limit?: number } = {}): Promise<AuditRow[]> {
+    const { rows } = await this.run('reading the audit log', () =>
+      this.sql.query('SELECT * FROM audit_log WHERE seq > $1 ORDER BY seq LIMIT $2', [opts.afterSeq ?? 0, opts.limit ?? 10_000]),
+    );
+    return rows.map(toAuditRow);
+  }
+
+  /** Records a finished `duallane exec` run as a `lane.run` audit row; a trigger copies it to lane_runs. */
+  async recordLaneRun(run: LaneRunRecord): Promise<{ seq: number }> {
+    const r = await this.appendAudit({
+      action: 'lane.run',
+      subject: run.command[0] ?? '',
+      payload: { command: run.command, exitCode: run.exitCode, startedAt: iso(run.startedAt), endedAt: iso(run.endedAt) },
+    });
+    return { seq: r.seq };
+  }
+
+  async listLaneRuns(opts: { lane?: string; limit?: number } = {}): Promise<LaneRun[]> {
+    const { rows } = await this.run('listing lane runs', () =>
+      this.sql.query('SELECT id::text AS id, audit_seq::text AS audit_seq, lane, command, exit_code, started_at, ended_at FROM lane_runs WHERE ($1::text IS NULL OR lane = $1) ORDER BY id LIMIT $2', [
+        opts.lane ?? null,
+        opts.limit ?? 1000,
+      ]),
+    );
+    return rows.map((r) => ({
+      id: Number(r.id),
+      auditSeq: Number(r.audit_seq),
+      lane: r.lane as string,
+      command: json(r.command, []),
+      exitCode: r.exit_code === null ? null : Number(r.exit_code),
+      startedAt: iso(r.started_at),
+      endedAt: isoOrNull(r.ended_at) ?? iso(r.started_at),
+    }));
+  }
+
+  private async run<T>(what: string, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (e) {
+      throw toLedgerError(e, what);
+    }
+  }
+}

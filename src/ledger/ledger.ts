@@ -1,0 +1,133 @@
+import { isDuallaneError, type DuallaneConfig, type LaneConfig } from '../config/index.js';
+import { verifyAuditChain, type AuditReport } from './audit-chain.js';
+import { openDriver, type Driver, type LedgerTarget, type SqlTx } from './driver.js';
+import { ADMIN_LANE, LaneTx } from './lane-tx.js';
+import { LedgerError, sqlState, toLedgerError } from './ledger-error.js';
+import { migrate, type MigrateResult } from './migrate.js';
+import { AUDIT_CONTENT_SQL, MIGRATIONS, type Migration } from './migrations.js';
+import { quoteIdent, rolesSql } from './roles.js';
+
+export interface LedgerOptions {
+  /** The configured lanes (name -> role); `withLane` refuses any other lane. */
+  lanes?: readonly LaneConfig[];
+  /** Server mode: connections in the pool (default 10). */
+  poolSize?: number;
+}
+
+/**
+ * The handoff ledger over PGlite (embedded) or PostgreSQL (server): same SQL, same migrations.
+ * A stateful collaborator: open it once, run transactions, close it.
+ */
+export class Ledger {
+  private readonly lanes: Map<string, LaneConfig>;
+
+  private constructor(
+    private readonly driver: Driver,
+    readonly target: LedgerTarget,
+    lanes: readonly LaneConfig[],
+  ) {
+    this.lanes = new Map(lanes.map((l) => [l.name, l]));
+  }
+
+  /** Opens (and for server mode, connects to) the ledger. Unreachable -> LedgerError DB_UNAVAILABLE. */
+  static async open(target: LedgerTarget, opts: LedgerOptions = {}): Promise<Ledger> {
+    const driver = await openDriver(target, { poolSize: opts.poolSize });
+    return new Ledger(driver, target, opts.lanes ?? []);
+  }
+
+  get kind(): LedgerTarget['kind'] {
+    return this.driver.kind;
+  }
+
+  /** Where the ledger is, with any password redacted. */
+  get where(): string {
+    return this.driver.where;
+  }
+
+  /** Applies pending migrations (one transaction, all or nothing). */
+  migrate(migrations: readonly Migration[] = MIGRATIONS): Promise<MigrateResult> {
+    return migrate(this.driver, migrations);
+  }
+
+  /** Creates or corrects the lane roles (see roles.ts) in one transaction. */
+  async applyRoles(config: Pick<DuallaneConfig, 'lanes'>): Promise<void> {
+    await this.withAdmin((tx) => tx.sql.exec(rolesSql(config)));
+    for (const lane of config.lanes) this.lanes.set(lane.name, lane);
+  }
+
+  /**
+   * Runs `fn` in one transaction under `SET LOCAL ROLE <lane role>`: every statement has exactly the
+   * lane's privileges and row-level security sees the lane. Commits when fn resolves, rolls back when
+   * it throws. In server mode each lane's process logs in as its own role, so it cannot act for
+   * another lane; in embedded mode the session is a superuser and SET ROLE is a guard against
+   * mistakes, not a boundary against a hostile process.
+   */
+  async withLane<T>(laneName: string, fn: (tx: LaneTx) => Promise<T>): Promise<T> {
+    const lane = this.lanes.get(laneName);
+    if (!lane) throw new LedgerError('LANE_UNKNOWN', `no lane named ${JSON.stringify(laneName)} is configured for this ledger`);
+    return this.transaction(async (sql) => {
+      try {
+        await sql.query(`SET LOCAL ROLE ${quoteIdent(lane.db.role)}`);
+      } catch (e) {
+        throw toLedgerError(e, `acting as lane ${lane.name} (role ${lane.db.role})`);
+      }
+      return fn(new LaneTx(sql, lane.name));
+    });
+  }
+
+  /** Runs `fn` in one transaction as the connected user (an administrator; no role switch). */
+  withAdmin<T>(fn: (tx: LaneTx) => Promise<T>): Promise<T> {
+    return this.transaction((sql) => fn(new LaneTx(sql, ADMIN_LANE)));
+  }
+
+  /**
+   * Runs `fn` as the lane and always rolls back, whatever fn did: for probes (creds check) that
+   * must leave nothing behind.
+   */
+  async rehearseAsLane<T>(laneName: string, fn: (tx: LaneTx) => Promise<T>): Promise<T> {
+    const marker = new RollbackMarker<T>();
+    try {
+      await this.withLane(laneName, async (tx) => {
+        marker.value = await fn(tx);
+        throw marker;
+      });
+    } catch (e) {
+      if (e === marker) return marker.value as T;
+      throw e;
+    }
+    throw new Error('unreachable');
+  }
+
+  /** Re-derives the audit hash chain and names every edited, deleted or reordered row. */
+  async verifyAudit(): Promise<AuditReport> {
+    return this.withAdmin(async (tx) => {
+      const { rows } = await tx.sql.query<{ seq: string; prev_hash: string; hash: string; content: string }>(
+        `SELECT a.seq::text AS seq, a.prev_hash, a.hash, ${AUDIT_CONTENT_SQL('a')} AS content FROM audit_log a ORDER BY a.seq`,
+      );
+      const head = await tx.sql.query<{ seq: string; hash: string }>('SELECT seq::text AS seq, hash FROM audit_head WHERE singleton');
+      const h = head.rows[0];
+      return verifyAuditChain(
+        rows.map((r) => ({ seq: Number(r.seq), prevHash: r.prev_hash, hash: r.hash, content: r.content })),
+        h ? { seq: Number(h.seq), hash: h.hash } : null,
+      );
+    });
+  }
+
+  close(): Promise<void> {
+    return this.driver.close();
+  }
+
+  private async transaction<T>(fn: (sql: SqlTx) => Promise<T>): Promise<T> {
+    try {
+      return await this.driver.transaction(fn);
+    } catch (e) {
+      if (isDuallaneError(e) || e instanceof RollbackMarker) throw e;
+      if (sqlState(e) || (e as NodeJS.ErrnoException)?.code) throw toLedgerError(e, `ledger ${this.driver.where}`);
+      throw e;
+    }
+  }
+}
+
+class RollbackMarker<T> {
+  value: T | undefined;
+}

@@ -1,0 +1,233 @@
+/**
+ * The ledger's schema, as an ordered list of migrations. Rules:
+ *  - never edit an applied migration (its checksum is recorded; a changed one stops `db migrate`);
+ *    add a new version instead;
+ *  - SQL must run unchanged on PostgreSQL 15+ and PGlite (no extensions);
+ *  - role-specific grants do not belong here (role names come from duallane.yaml): see roles.ts.
+ *    Row-level security policies do, because they name no role: they compare a row's lane with
+ *    `duallane_current_lane()`, the lane whose role is `current_user`.
+ */
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+/** The all-zero hash the first audit row chains from. */
+export const GENESIS_HASH = '0'.repeat(64);
+
+/**
+ * The canonical content of an audit row, as SQL over a row alias `r`. The trigger hashes it on insert
+ * and verify-audit re-reads it from the stored columns, so both see the same bytes. jsonb text output
+ * is deterministic for a given value, and the JSON array framing makes field boundaries unambiguous.
+ */
+export const AUDIT_CONTENT_SQL = (r: string) =>
+  `jsonb_build_array(${r}.lane, ${r}.action, ${r}.subject, ${r}.payload, to_char(${r}.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'))::text`;
+
+export const HANDOFF_STATES = ['proposed', 'claimed', 'verified', 'applied', 'pr_opened', 'rejected', 'expired'] as const;
+
+const V1 = `
+CREATE TABLE duallane_lanes (
+  name text PRIMARY KEY,
+  kind text NOT NULL CHECK (kind IN ('propose', 'execute')),
+  role text NOT NULL UNIQUE
+);
+
+-- The lane whose database role is the current role; NULL for administrators.
+CREATE FUNCTION duallane_current_lane() RETURNS text
+  LANGUAGE sql STABLE
+  AS $$ SELECT name FROM public.duallane_lanes WHERE role = current_user $$;
+
+CREATE TABLE handoffs (
+  id text PRIMARY KEY,
+  state text NOT NULL DEFAULT 'proposed' CHECK (state IN (${HANDOFF_STATES.map((s) => `'${s}'`).join(', ')})),
+  proposer_lane text NOT NULL,
+  executor_lane text,
+  statement_digest text NOT NULL UNIQUE,
+  artifact_digest text NOT NULL,
+  bundle_path text NOT NULL,
+  artifact_path text NOT NULL,
+  base_commit text NOT NULL,
+  target_branch text NOT NULL,
+  title text NOT NULL DEFAULT '',
+  nonce text,
+  expires_at timestamptz NOT NULL,
+  branch text,
+  commit_sha text,
+  pr_number integer,
+  pr_url text,
+  reject_reason text,
+  meta jsonb NOT NULL DEFAULT '{}'::jsonb,
+  created_at timestamptz NOT NULL DEFAULT now(),
+  updated_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX handoffs_pending ON handoffs (created_at, id) WHERE state = 'proposed';
+
+CREATE TABLE consumed (
+  statement_digest text NOT NULL UNIQUE,
+  nonce text NOT NULL UNIQUE,
+  handoff_id text NOT NULL REFERENCES handoffs (id),
+  lane text NOT NULL,
+  consumed_at timestamptz NOT NULL DEFAULT now()
+);
+
+CREATE TABLE pull_requests (
+  handoff_id text PRIMARY KEY REFERENCES handoffs (id),
+  lane text NOT NULL,
+  forge text NOT NULL,
+  number integer NOT NULL,
+  url text NOT NULL,
+  branch text NOT NULL,
+  head_sha text NOT NULL,
+  state text NOT NULL DEFAULT 'open',
+  labels jsonb NOT NULL DEFAULT '[]'::jsonb,
+  created_at timestamptz NOT NULL DEFAULT now(),
+  updated_at timestamptz NOT NULL DEFAULT now(),
+  UNIQUE (forge, number)
+);
+
+CREATE TABLE lane_runs (
+  id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  audit_seq bigint NOT NULL UNIQUE,
+  lane text NOT NULL,
+  command jsonb NOT NULL,
+  exit_code integer,
+  started_at timestamptz NOT NULL,
+  ended_at timestamptz NOT NULL
+);
+
+CREATE TABLE alerts (
+  id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  name text NOT NULL,
+  severity text NOT NULL DEFAULT 'warning',
+  subject text NOT NULL DEFAULT '',
+  payload jsonb NOT NULL DEFAULT '{}'::jsonb,
+  fired_at timestamptz NOT NULL DEFAULT now(),
+  resolved_at timestamptz
+);
+
+-- Append-only, hash-chained. Lanes supply lane/action/subject/payload; the trigger below sets
+-- seq, created_at, prev_hash and hash, so a lane cannot choose its place in the chain or forge a hash.
+CREATE TABLE audit_log (
+  seq bigint PRIMARY KEY,
+  lane text NOT NULL,
+  action text NOT NULL,
+  subject text NOT NULL DEFAULT '',
+  payload jsonb NOT NULL DEFAULT '{}'::jsonb,
+  created_at timestamptz NOT NULL DEFAULT now(),
+  prev_hash text NOT NULL,
+  hash text NOT NULL UNIQUE
+);
+
+-- The chain head, kept apart from audit_log so deleting the newest row is detectable too.
+CREATE TABLE audit_head (
+  singleton boolean PRIMARY KEY DEFAULT true CHECK (singleton),
+  seq bigint NOT NULL,
+  hash text NOT NULL
+);
+
+-- SECURITY DEFINER: runs as the schema owner so that any lane can extend the chain while seeing
+-- (through RLS) only what it may. search_path is pinned so a lane cannot shadow the functions it calls.
+CREATE FUNCTION duallane_audit_chain() RETURNS trigger
+  LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public
+AS $$
+DECLARE
+  v_seq bigint;
+  v_hash text;
+BEGIN
+  -- One appender at a time until commit: the chain is a total order.
+  PERFORM pg_advisory_xact_lock(74217301);
+  SELECT seq, hash INTO v_seq, v_hash FROM public.audit_head WHERE singleton;
+  IF NOT FOUND THEN
+    v_seq := 0;
+    v_hash := '${GENESIS_HASH}';
+  END IF;
+  NEW.seq := v_seq + 1;
+  NEW.prev_hash := v_hash;
+  NEW.created_at := now();
+  NEW.hash := encode(sha256(convert_to(NEW.prev_hash || E'\\n' || ${AUDIT_CONTENT_SQL('NEW')}, 'UTF8')), 'hex');
+  INSERT INTO public.audit_head (singleton, seq, hash) VALUES (true, NEW.seq, NEW.hash)
+    ON CONFLICT (singleton) DO UPDATE SET seq = EXCLUDED.seq, hash = EXCLUDED.hash;
+  RETURN NEW;
+END $$;
+
+CREATE TRIGGER audit_log_chain BEFORE INSERT ON audit_log FOR EACH ROW EXECUTE FUNCTION duallane_audit_chain();
+
+CREATE FUNCTION duallane_audit_append_only() RETURNS trigger
+  LANGUAGE plpgsql
+AS $$
+BEGIN
+  RAISE EXCEPTION 'audit_log is append-only (% refused)', TG_OP USING ERRCODE = '42501';
+END $$;
+
+CREATE TRIGGER audit_log_no_update_delete BEFORE UPDATE OR DELETE ON audit_log
+  FOR EACH ROW EXECUTE FUNCTION duallane_audit_append_only();
+CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON audit_log
+  FOR EACH STATEMENT EXECUTE FUNCTION duallane_audit_append_only();
+
+-- A lane run is recorded as an audit row (action 'lane.run'); this copies it into lane_runs, so no
+-- lane needs any privilege on lane_runs beyond SELECT.
+CREATE FUNCTION duallane_lane_run_from_audit() RETURNS trigger
+  LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public
+AS $$
+BEGIN
+  IF NEW.action = 'lane.run' THEN
+    INSERT INTO public.lane_runs (audit_seq, lane, command, exit_code, started_at, ended_at)
+    VALUES (NEW.seq, NEW.lane, COALESCE(NEW.payload -> 'command', '[]'::jsonb),
+            (NEW.payload ->> 'exitCode')::integer,
+            (NEW.payload ->> 'startedAt')::timestamptz, (NEW.payload ->> 'endedAt')::timestamptz);
+  END IF;
+  RETURN NULL;
+END $$;
+
+CREATE TRIGGER audit_log_lane_run AFTER INSERT ON audit_log FOR EACH ROW EXECUTE FUNCTION duallane_lane_run_from_audit();
+
+-- Row-level security ties rows to the lane that wrote them. Owners (administrators) bypass RLS;
+-- lane roles are never owners. Reading is open to every lane: the propose lane reads everything.
+ALTER TABLE handoffs ENABLE ROW LEVEL SECURITY;
+CREATE POLICY handoffs_read ON handoffs FOR SELECT USING (true);
+CREATE POLICY handoffs_propose ON handoffs FOR INSERT
+  WITH CHECK (proposer_lane = duallane_current_lane() AND state = 'proposed' AND executor_lane IS NULL);
+CREATE POLICY handoffs_execute ON handoffs FOR UPDATE
+  USING (executor_lane IS NULL OR executor_lane = duallane_current_lane())
+  WITH CHECK (executor_lane = duallane_current_lane());
+
+ALTER TABLE consumed ENABLE ROW LEVEL SECURITY;
+CREATE POLICY consumed_read ON consumed FOR SELECT USING (true);
+CREATE POLICY consumed_own ON consumed FOR INSERT WITH CHECK (lane = duallane_current_lane());
+
+ALTER TABLE pull_requests ENABLE ROW LEVEL SECURITY;
+CREATE POLICY pull_requests_read ON pull_requests FOR SELECT USING (true);
+CREATE POLICY pull_requests_insert ON pull_requests FOR INSERT WITH CHECK (lane = duallane_current_lane());
+CREATE POLICY pull_requests_update ON pull_requests FOR UPDATE
+  USING (lane = duallane_current_lane()) WITH CHECK (lane = duallane_current_lane());
+
+ALTER TABLE lane_runs ENABLE ROW LEVEL SECURITY;
+CREATE POLICY lane_runs_read ON lane_runs FOR SELECT USING (true);
+
+ALTER TABLE alerts ENABLE ROW LEVEL SECURITY;
+CREATE POLICY alerts_read ON alerts FOR SELECT USING (true);
+
+ALTER TABLE audit_log ENABLE ROW LEVEL SECURITY;
+CREATE POLICY audit_log_read ON audit_log FOR SELECT USING (true);
+CREATE POLICY audit_log_own ON audit_log FOR INSERT WITH CHECK (lane = duallane_current_lane());
+
+ALTER TABLE audit_head ENABLE ROW LEVEL SECURITY;
+CREATE POLICY audit_head_read ON audit_head FOR SELECT USING (true);
+`;
+
+export const MIGRATIONS: readonly Migration[] = [{ version: 1, name: 'ledger, lanes and the hash-chained audit log', sql: V1 }];
+
+/** Tables of the current schema, in the order privileges are listed. */
+export const LEDGER_TABLES = [
+  'duallane_lanes',
+  'handoffs',
+  'consumed',
+  'pull_requests',
+  'lane_runs',
+  'alerts',
+  'audit_log',
+  'audit_head',
+  'schema_migrations',
+] as const;
+export type LedgerTable = (typeof LEDGER_TABLES)[number];
