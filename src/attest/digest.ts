@@ -1,6 +1,5 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
 import { AttestError } from './attest-error.js';
 
 export interface DigestOptions {
@@ -19,27 +18,45 @@ export function sha256Hex(data: Uint8Array | string): string {
   return createHash('sha256').update(data).digest('hex');
 }
 
-/** Streams a file through SHA-256 in large chunks; memory stays flat whatever the file size. */
+const CHUNK = 2 * 1024 * 1024;
+
+/**
+ * Streams a file through SHA-256 with two reusable 2 MiB buffers: the next read runs on the thread
+ * pool while the current chunk is hashed, so I/O and hashing overlap and memory stays flat
+ * (no per-chunk allocation) whatever the file size.
+ */
 export async function digestFile(path: string, opts: DigestOptions = {}): Promise<string> {
+  let fh;
   let total: number;
   try {
-    const st = await stat(path);
+    fh = await open(path, 'r');
+    const st = await fh.stat();
     if (!st.isFile()) throw new Error('not a regular file');
     total = st.size;
   } catch (cause) {
+    await fh?.close();
     throw new AttestError('INPUT_UNREADABLE', `cannot read ${path}: ${(cause as Error).message}`, { cause });
   }
   const hash = createHash('sha256');
+  const buffers = [Buffer.allocUnsafe(CHUNK), Buffer.allocUnsafe(CHUNK)] as const;
   let done = 0;
-  const stream = createReadStream(path, { highWaterMark: 4 * 1024 * 1024 });
+  let turn = 0;
   try {
-    for await (const chunk of stream) {
-      hash.update(chunk as Buffer);
-      done += (chunk as Buffer).length;
+    let pending = fh.read(buffers[0], 0, CHUNK, null);
+    for (;;) {
+      const { bytesRead } = await pending;
+      if (bytesRead === 0) break;
+      const current = buffers[turn]!;
+      turn ^= 1;
+      pending = fh.read(buffers[turn]!, 0, CHUNK, null);
+      hash.update(bytesRead === CHUNK ? current : current.subarray(0, bytesRead));
+      done += bytesRead;
       opts.onProgress?.(done, total);
     }
   } catch (cause) {
     throw new AttestError('INPUT_UNREADABLE', `cannot read ${path}: ${(cause as Error).message}`, { cause });
+  } finally {
+    await fh.close();
   }
   return `sha256:${hash.digest('hex')}`;
 }

@@ -55,9 +55,16 @@ async function writeExclusive(path: string, content: string, mode: number): Prom
   }
 }
 
-/** The key id used as the bundle's public-key hint: hex sha256 of the SPKI DER encoding. */
+const keyIds = new WeakMap<KeyObject, string>();
+
+/** The key id used as the bundle's public-key hint: hex sha256 of the SPKI DER encoding (memoized: export is costly). */
 export function keyIdOf(publicKey: KeyObject): string {
-  return createHash('sha256').update(publicKey.export({ format: 'der', type: 'spki' })).digest('hex');
+  let id = keyIds.get(publicKey);
+  if (id === undefined) {
+    id = createHash('sha256').update(publicKey.export({ format: 'der', type: 'spki' })).digest('hex');
+    keyIds.set(publicKey, id);
+  }
+  return id;
 }
 
 /** Loads a PKCS#8 (or SEC1) PEM private key; the passphrase never appears in errors. */
@@ -80,10 +87,16 @@ export async function loadPublicKey(path: string): Promise<KeyObject> {
   return parsePublicKey(await readKeyFile(path), path);
 }
 
+const parsedKeys = new Map<string, KeyObject>();
+
+/** Parses a PEM public key; the same PEM yields the same KeyObject (verification of many bundles reuses it). */
 export function parsePublicKey(pem: string, label = 'public key'): KeyObject {
+  const cached = parsedKeys.get(pem);
+  if (cached) return cached;
   try {
     const key = createPublicKey({ key: pem, format: 'pem' });
     assertP256(key, label);
+    if (parsedKeys.size < 64) parsedKeys.set(pem, key);
     return key;
   } catch (cause) {
     if (cause instanceof AttestError) throw cause;
