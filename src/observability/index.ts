@@ -24,3 +24,17 @@ export {
 export { DUALLANE_VERSION } from './version.js';
 export { normalizeAlertmanagerPayload, type AlertmanagerPayload, type AlertRecord, type NormalizedAlerts } from './alerts-webhook.js';
 export { buildDashboard, renderDashboard, dashboardIsCurrent, dashboardMetricNames, DASHBOARD_UID, DEFAULT_DASHBOARD_PATH } from './dashboard.js';
+export {
+  withSpan,
+  traceSpans,
+  initTracing,
+  selectTraceExporters,
+  SPAN_ATTRIBUTES,
+  type DuallaneSpanName,
+  type DuallaneSpanAttributes,
+  type SpanHandle,
+  type TracingOptions,
+  type TracingSetup,
+  type TraceExporterKind,
+} from './tracing.js';
+export { createLogger, scrubSecrets, REDACTED, REDACT_PATHS, type LoggerFactoryOptions } from './logger.js';
