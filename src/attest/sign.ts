@@ -35,13 +35,13 @@ export type { SerializedBundle };
 
 /** Signs `data` and returns a Sigstore bundle v0.3 holding a message signature. */
 export async function signBlob(data: Buffer, signer: Signer): Promise<SerializedBundle> {
-  const builder = new MessageSignatureBundleBuilder(await builderOptions(signer, 'hashedrekord'));
+  const builder = new MessageSignatureBundleBuilder(await builderOptions(signer));
   return toV03(await build(builder, { data }));
 }
 
 /** Signs an in-toto Statement as a DSSE envelope (payloadType application/vnd.in-toto+json). */
 export async function attestStatement(statement: Statement, signer: Signer): Promise<SerializedBundle> {
-  const builder = new DSSEBundleBuilder({ ...(await builderOptions(signer, 'dsse')), certificateChain: false });
+  const builder = new DSSEBundleBuilder({ ...(await builderOptions(signer)), certificateChain: false });
   return toV03(await build(builder, { data: Buffer.from(JSON.stringify(statement)), type: IN_TOTO_PAYLOAD_TYPE }));
 }
 
@@ -69,7 +69,7 @@ function toV03(bundle: Bundle): SerializedBundle {
   return bundleToJSON(bundle);
 }
 
-async function builderOptions(signer: Signer, entryType: 'hashedrekord' | 'dsse'): Promise<{ signer: SigstoreSigner; witnesses: Witness[] }> {
+async function builderOptions(signer: Signer): Promise<{ signer: SigstoreSigner; witnesses: Witness[] }> {
   switch (signer.kind) {
     case 'key':
       return { signer: keySigner(await loadPrivateKey(signer.keyPath, signer.passphrase)), witnesses: [] };
