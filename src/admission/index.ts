@@ -1,0 +1,14 @@
+export { AdmissionError } from './admission-error.js';
+export type { AdmissionErrorCode } from './admission-error.js';
+export { admissionReviewSchema, toAdmissionResponse } from './admission-review.js';
+export type { AdmissionDecision, AdmissionRequest, AdmissionReview } from './admission-review.js';
+export { ADMITTED_KINDS, decideAdmission, failurePolicyOf } from './decide.js';
+export type { DecideOptions, PolicyVerdict } from './decide.js';
+export { DecisionCache } from './decision-cache.js';
+export type { DecisionCacheOptions } from './decision-cache.js';
+export { RegistryImageVerifier } from './registry-image-verifier.js';
+export type { RegistryImageVerifierOptions } from './registry-image-verifier.js';
+export { buildAdmissionApp } from './webhook-app.js';
+export type { AdmissionAppOptions } from './webhook-app.js';
+export { admissionManifestObjects, admissionManifests } from './manifests.js';
+export type { ManifestOptions } from './manifests.js';

@@ -1,0 +1,120 @@
+import { readFile } from 'node:fs/promises';
+import type { Command } from 'commander';
+import { admissionManifestObjects, admissionManifests, AdmissionError, buildAdmissionApp, RegistryImageVerifier } from '../admission/index.js';
+import { loadTrustedRootFile } from '../attest/index.js';
+import { loadPolicies } from '../policy/load.js';
+import { makePrinter } from './output.js';
+import { positiveInt } from './registry-flags.js';
+import { RegistryClient } from '../registry/index.js';
+
+const collect = (v: string, prev: string[] = []) => [...prev, v];
+
+async function readPem(path: string, what: string): Promise<Buffer> {
+  try {
+    const b = await readFile(path);
+    if (!b.includes('-----BEGIN')) throw new Error('not PEM');
+    return b;
+  } catch (cause) {
+    throw new AdmissionError('TLS_INVALID', `cannot read ${what} ${path}: ${(cause as NodeJS.ErrnoException).code ?? (cause as Error).message}`, { cause });
+  }
+}
+
+interface ServeFlags {
+  tlsCert: string;
+  tlsKey: string;
+  port: string;
+  host: string;
+  policies: string;
+  registryTimeout: string;
+  reviewTimeout: string;
+  insecureRegistry: string[];
+  trustedRoot?: string;
+  failurePolicy?: string;
+  cacheTtl: string;
+  negativeCacheTtl: string;
+  json?: boolean;
+}
+
+export function registerAdmissionCommands(program: Command): void {
+  const admission = program.command('admission').description('Kubernetes ValidatingAdmissionWebhook enforcing the Kyverno policies (signed images, provenance, digests)');
+
+  admission
+    .command('serve')
+    .description('serve POST /validate (AdmissionReview v1), /healthz and /metrics over HTTPS')
+    .requiredOption('--tls-cert <file>', 'PEM serving certificate')
+    .requiredOption('--tls-key <file>', 'PEM private key of the certificate')
+    .option('--port <n>', 'port to listen on', '8443')
+    .option('--host <addr>', 'address to listen on', '0.0.0.0')
+    .option('--policies <dir>', 'Kyverno policies (files or directory)', 'policies/kyverno')
+    .option('--registry-timeout <ms>', 'bound on registry calls for one image (ms)', '3000')
+    .option('--review-timeout <ms>', 'deadline for one AdmissionReview; past it: deny (ms)', '9000')
+    .option('--insecure-registry <host>', 'speak plain HTTP to this registry host[:port] (repeatable; test registries only)', collect, [])
+    .option('--trusted-root <file>', 'trusted_root.json for keyless attestors')
+    .option('--failure-policy <Fail|Ignore>', 'override every policy: what an evaluation error (registry down) means')
+    .option('--cache-ttl <ms>', 'how long a verified image digest stays verified (ms)', '600000')
+    .option('--negative-cache-ttl <ms>', 'how long a failed verification is remembered (ms)', '30000')
+    .option('--json', 'print the listening address as JSON')
+    .action(async (f: ServeFlags) => {
+      const out = makePrinter(Boolean(f.json));
+      if (f.failurePolicy !== undefined && f.failurePolicy !== 'Fail' && f.failurePolicy !== 'Ignore') throw new AdmissionError('BAD_USAGE', '--failure-policy must be Fail or Ignore');
+      const port = positiveInt(f.port, '--port', 8443);
+      if (port > 65535) throw new AdmissionError('BAD_USAGE', '--port must be at most 65535');
+      const registryTimeout = positiveInt(f.registryTimeout, '--registry-timeout', 3000);
+      const { policies } = await loadPolicies([f.policies]);
+      if (policies.length === 0) throw new AdmissionError('NO_POLICIES', `no Kyverno policies under ${f.policies}`);
+      const cert = await readPem(f.tlsCert, 'TLS certificate');
+      const key = await readPem(f.tlsKey, 'TLS key');
+      const client = new RegistryClient({ insecureRegistries: f.insecureRegistry, timeoutMs: registryTimeout });
+      const imageVerifier = new RegistryImageVerifier({
+        client,
+        verifyTimeoutMs: registryTimeout,
+        ...(f.trustedRoot ? { trustedRoot: await loadTrustedRootFile(f.trustedRoot) } : {}),
+        cache: { positiveTtlMs: Number(f.cacheTtl), negativeTtlMs: Number(f.negativeCacheTtl) },
+      });
+      const app = buildAdmissionApp({
+        policies,
+        imageVerifier,
+        https: { cert, key },
+        reviewTimeoutMs: positiveInt(f.reviewTimeout, '--review-timeout', 9000),
+        ...(f.failurePolicy ? { failurePolicy: f.failurePolicy as 'Fail' | 'Ignore' } : {}),
+      });
+      let address: string;
+      try {
+        address = await app.listen({ port, host: f.host });
+      } catch (cause) {
+        throw new AdmissionError('LISTEN_FAILED', `cannot listen on ${f.host}:${port}: ${(cause as Error).message}`, { cause });
+      }
+      const stop = () => {
+        void app.close().finally(() => process.exit(0));
+      };
+      process.once('SIGTERM', stop);
+      process.once('SIGINT', stop);
+      out.result({ ok: true, listening: address, policies: policies.map((p) => p.metadata.name) }, () => `admission webhook listening on ${address} (${policies.length} policies)`);
+    });
+
+  admission
+    .command('manifest')
+    .description('print the ValidatingWebhookConfiguration, Service and Deployment that run the webhook')
+    .option('--namespace <ns>', 'namespace', 'duallane-system')
+    .option('--name <name>', 'name of the webhook, service and deployment', 'duallane-admission')
+    .option('--image <image>', 'duallane container image (pin it by digest)')
+    .option('--port <n>', 'container port', '8443')
+    .option('--ca-file <pem>', 'CA certificate of the serving certificate (caBundle); default: cert-manager CA injection')
+    .option('--failure-policy <Fail|Ignore>', 'API server failurePolicy when the webhook is unreachable', 'Fail')
+    .option('--insecure-registry <host>', 'pass --insecure-registry to the webhook (repeatable)', collect, [])
+    .option('--json', 'print the objects as a JSON array')
+    .action(async (f: { namespace: string; name: string; image?: string; port: string; caFile?: string; failurePolicy: string; insecureRegistry: string[]; json?: boolean }) => {
+      const out = makePrinter(Boolean(f.json));
+      if (f.failurePolicy !== 'Fail' && f.failurePolicy !== 'Ignore') throw new AdmissionError('BAD_USAGE', '--failure-policy must be Fail or Ignore');
+      const opts = {
+        namespace: f.namespace,
+        name: f.name,
+        port: positiveInt(f.port, '--port', 8443),
+        failurePolicy: f.failurePolicy as 'Fail' | 'Ignore',
+        insecureRegistries: f.insecureRegistry,
+        ...(f.image ? { image: f.image } : {}),
+        ...(f.caFile ? { caBundle: (await readPem(f.caFile, 'CA certificate')).toString('base64') } : {}),
+      };
+      out.result(admissionManifestObjects(opts), () => admissionManifests(opts).trimEnd());
+    });
+}

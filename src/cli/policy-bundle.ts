@@ -1,0 +1,112 @@
+import { readFile, stat, writeFile } from 'node:fs/promises';
+import type { Command } from 'commander';
+import { readBundleFile, verifyBundle } from '../attest/index.js';
+import { InputError } from '../config/index.js';
+import { createPolicyBundle, MAX_BUNDLE_BYTES, readPolicyBundle } from '../policy/bundle.js';
+import { pullPolicyBundle, pushPolicyBundle } from '../policy/bundle-oci.js';
+import { parseImageReference } from '../registry/index.js';
+import { makePrinter } from './output.js';
+import { getPolicyCommand } from './policy.js';
+import { addRegistryFlags, addTrustFlags, registryClientFromFlags, trustFromFlags, type RegistryFlags, type TrustFlags } from './registry-flags.js';
+import { addSigningFlags, signerFromFlags, type SigningFlags } from './signing-flags.js';
+
+async function readBundleArtifact(file: string): Promise<Buffer> {
+  let size: number;
+  try {
+    size = (await stat(file)).size;
+  } catch (cause) {
+    throw new InputError('INPUT_UNREADABLE', `cannot read ${file}: ${(cause as NodeJS.ErrnoException).code ?? (cause as Error).message}`, { cause });
+  }
+  if (size > MAX_BUNDLE_BYTES) throw new InputError('INPUT_TOO_LARGE', `${file} is ${size} bytes; a policy bundle is at most ${MAX_BUNDLE_BYTES}`);
+  return readFile(file);
+}
+
+/** `policy bundle | verify-bundle | push | pull`: the signed policy bundle's life cycle. */
+export function registerPolicyBundleCommands(program: Command): void {
+  const policy = getPolicyCommand(program);
+
+  policy
+    .command('bundle')
+    .description('pack a policy directory into a deterministic tar.gz (same policies -> same digest)')
+    .argument('<dir>', 'policy directory')
+    .requiredOption('--out <file>', 'where to write the bundle')
+    .option('--json', 'print {file, digest, size, files} as JSON')
+    .action(async (dir: string, opts: { out: string; json?: boolean }) => {
+      const out = makePrinter(Boolean(opts.json));
+      const b = await createPolicyBundle(dir);
+      await writeFile(opts.out, b.data);
+      out.result({ ok: true, file: opts.out, digest: b.digest, size: b.data.length, files: b.files }, () => `${b.digest}  ${opts.out} (${b.files.length} files)`);
+    });
+
+  addTrustFlags(
+    policy
+      .command('verify-bundle')
+      .description('verify a policy bundle against its Sigstore bundle before deploying it')
+      .argument('<file>', 'policy bundle (tar.gz)')
+      .requiredOption('--bundle <file>', 'Sigstore bundle produced by `duallane sign`'),
+  )
+    .option('--json', 'print the verification result as JSON')
+    .action(async (file: string, opts: TrustFlags & { bundle: string; json?: boolean }) => {
+      const out = makePrinter(Boolean(opts.json));
+      const trust = await trustFromFlags(opts);
+      if (!trust) throw new InputError('BAD_USAGE', 'give --key PUB, or --certificate-identity[-regexp] and --certificate-oidc-issuer[-regexp]');
+      const data = await readBundleArtifact(file);
+      const r = await verifyBundle(await readBundleFile(opts.bundle), { artifact: data, trust });
+      // Only a verified bundle is opened: its entries must be plain relative files.
+      const files = await readPolicyBundle(data);
+      out.result({ ok: true, file, digest: r.digest, signer: r.signer, files: [...files.keys()] }, () => `verified ${file} ${r.digest} (${files.size} files)`);
+    });
+
+  addRegistryFlags(
+    addSigningFlags(
+      policy
+        .command('push')
+        .description('push a policy bundle as a Flux OCI artifact and sign it where cosign and Flux look (.sig tag and referrers)')
+        .argument('<file>', 'policy bundle (tar.gz)')
+        .argument('<reference>', 'REGISTRY/REPO:TAG'),
+    ),
+  )
+    .option('--unsigned', 'push without signing (not recommended)')
+    .option('--source <url>', 'org.opencontainers.image.source annotation')
+    .option('--revision <rev>', 'org.opencontainers.image.revision annotation')
+    .option('--json', 'print the pushed digests as JSON')
+    .action(async (file: string, reference: string, opts: SigningFlags & RegistryFlags & { unsigned?: boolean; source?: string; revision?: string; json?: boolean }) => {
+      const out = makePrinter(Boolean(opts.json));
+      const ref = parseImageReference(reference);
+      const data = await readBundleArtifact(file);
+      await readPolicyBundle(data); // refuse to publish something that is not a policy bundle
+      const signer = opts.unsigned ? undefined : signerFromFlags(opts);
+      const client = registryClientFromFlags(opts);
+      const r = await pushPolicyBundle(client, ref, data, {
+        ...(signer ? { signer } : {}),
+        ...(opts.source ? { source: opts.source } : {}),
+        ...(opts.revision ? { revision: opts.revision } : {}),
+        ...(process.env.SOURCE_DATE_EPOCH ? { created: new Date(Number(process.env.SOURCE_DATE_EPOCH) * 1000).toISOString() } : {}),
+      });
+      out.result({ ok: true, ...r }, () => [`pushed ${r.reference}@${r.digest}`, ...(r.signature ? [`signed: ${r.signature.sigTag}, referrers ${r.signature.referrers.join(', ')}`] : [])]);
+    });
+
+  addRegistryFlags(
+    addTrustFlags(
+      policy
+        .command('pull')
+        .description('pull a policy bundle; with --key or --certificate-* its signature is verified first and nothing unverified is written')
+        .argument('<reference>', 'REGISTRY/REPO:TAG or REGISTRY/REPO@sha256:...')
+        .requiredOption('--out <file>', 'where to write the bundle'),
+    ),
+  )
+    .option('--json', 'print the pulled digests as JSON')
+    .action(async (reference: string, opts: TrustFlags & RegistryFlags & { out: string; json?: boolean }) => {
+      const out = makePrinter(Boolean(opts.json));
+      const ref = parseImageReference(reference);
+      const trust = await trustFromFlags(opts);
+      const client = registryClientFromFlags(opts);
+      const r = await pullPolicyBundle(client, ref, trust ? { trust } : {});
+      const files = await readPolicyBundle(r.data);
+      await writeFile(opts.out, r.data);
+      out.result(
+        { ok: true, file: opts.out, digest: r.digest, layerDigest: r.layerDigest, verified: Boolean(r.verification), ...(r.verification ? { signer: r.verification.result.signer, via: r.verification.via } : {}), files: [...files.keys()] },
+        () => `${r.verification ? 'verified' : 'UNVERIFIED'} ${reference}@${r.digest} -> ${opts.out} (${files.size} files)`,
+      );
+    });
+}
