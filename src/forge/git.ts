@@ -1,0 +1,143 @@
+import { execFile } from 'node:child_process';
+import { ForgeError } from './forge-error.js';
+
+export interface GitOptions {
+  cwd: string;
+  /** Extra environment (e.g. GIT_INDEX_FILE); merged over a scrubbed copy of process.env. */
+  env?: Record<string, string>;
+  input?: Buffer | string;
+  /** Output limit in bytes (default 64 MiB); exceeding it fails instead of buffering without bound. */
+  maxBuffer?: number;
+  /** Exit codes that are answers, not failures (e.g. 1 for `git diff --quiet`). */
+  okCodes?: number[];
+}
+
+export interface GitResult {
+  stdout: Buffer;
+  stderr: string;
+  code: number;
+}
+
+/**
+ * Configuration that would make git output depend on the user's setup (and so break
+ * "same change -> same bytes") or run user-controlled programs. Applied to every call.
+ */
+const FIXED_CONFIG = [
+  '-c', 'core.quotePath=true',
+  '-c', 'core.autocrlf=false',
+  '-c', 'core.safecrlf=false',
+  '-c', 'core.fsmonitor=false',
+  '-c', 'core.hooksPath=/dev/null',
+  '-c', 'diff.noprefix=false',
+  '-c', 'diff.mnemonicPrefix=false',
+  '-c', 'diff.renames=false',
+  '-c', 'diff.algorithm=myers',
+  '-c', 'diff.external=',
+  '-c', 'color.ui=false',
+  '-c', 'commit.gpgSign=false',
+  '-c', 'tag.gpgSign=false',
+  '-c', 'init.defaultBranch=main',
+  '-c', 'advice.detachedHead=false',
+];
+
+/** Runs the git CLI with fixed, side-effect-free configuration. Output is returned as bytes. */
+export function git(args: string[], opts: GitOptions): Promise<GitResult> {
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  // A caller's GIT_DIR / GIT_WORK_TREE / GIT_INDEX_FILE must not redirect us to another repository.
+  for (const k of Object.keys(env)) if (k.startsWith('GIT_') && !k.startsWith('GIT_AUTHOR_') && !k.startsWith('GIT_COMMITTER_')) delete env[k];
+  Object.assign(env, { GIT_TERMINAL_PROMPT: '0', GIT_CONFIG_NOSYSTEM: '1', LC_ALL: 'C' }, opts.env ?? {});
+  return new Promise((resolve, reject) => {
+    const child = execFile(
+      'git',
+      [...FIXED_CONFIG, ...args],
+      { cwd: opts.cwd, env, encoding: 'buffer', maxBuffer: opts.maxBuffer ?? 64 * 1024 * 1024 },
+      (err, stdout, stderr) => {
+        const errText = stderr.toString('utf8');
+        if (err) {
+          const e = err as NodeJS.ErrnoException & { code?: number | string };
+          if (e.code === 'ENOENT') return reject(new ForgeError('GIT_MISSING', 'git is not installed (not on PATH)', { cause: err }));
+          const code = typeof e.code === 'number' ? e.code : -1;
+          if (opts.okCodes?.includes(code)) return resolve({ stdout, stderr: errText, code });
+          if (e.code === 'ERR_CHILD_PROCESS_STDIO_MAXBUFFER') {
+            return reject(new ForgeError('GIT_FAILED', `git ${args[0]}: output exceeds the limit`, { cause: err }));
+          }
+          return reject(
+            new ForgeError('GIT_FAILED', `git ${args[0]} failed (exit ${code}): ${firstLine(errText)}`, {
+              cause: err,
+              details: { exitCode: code, stderr: errText.slice(0, 2000) },
+            }),
+          );
+        }
+        resolve({ stdout, stderr: errText, code: 0 });
+      },
+    );
+    if (opts.input !== undefined) child.stdin?.end(opts.input);
+    else child.stdin?.end();
+  });
+}
+
+export async function gitText(args: string[], opts: GitOptions): Promise<string> {
+  return (await git(args, opts)).stdout.toString('utf8').trim();
+}
+
+function firstLine(s: string): string {
+  const lines = s.split('\n').map((l) => l.trim()).filter(Boolean);
+  return (lines.find((l) => /^(fatal|error):/.test(l)) ?? lines[0] ?? '').slice(0, 300);
+}
+
+const REF_RE = /^(?!.*\.\.)(?!.*\/\/)(?!.*@\{)(?!\/)(?!.*\/$)(?!.*\.lock$)[A-Za-z0-9._/-]{1,200}$/;
+
+/** True for a branch name we are willing to pass to git (a subset of check-ref-format). */
+export function isSafeBranchName(name: string): boolean {
+  return REF_RE.test(name) && !name.startsWith('-') && !name.endsWith('.');
+}
+
+/** Resolves REF to a full commit SHA, or throws BAD_REF. */
+export async function resolveCommit(cwd: string, ref: string): Promise<string> {
+  if (ref.startsWith('-')) throw new ForgeError('BAD_REF', `not a ref: ${ref}`);
+  const r = await git(['rev-parse', '--verify', '--quiet', '--end-of-options', `${ref}^{commit}`], { cwd, okCodes: [1, 128] });
+  const sha = r.stdout.toString('utf8').trim();
+  if (r.code !== 0 || !/^[0-9a-f]{40}([0-9a-f]{24})?$/.test(sha)) throw new ForgeError('BAD_REF', `${ref} is not a commit in ${cwd}`);
+  return sha;
+}
+
+/** True when SHA names a commit object present in the repository at cwd. */
+export async function commitExists(cwd: string, sha: string): Promise<boolean> {
+  if (!/^[0-9a-f]{40}([0-9a-f]{24})?$/.test(sha)) return false;
+  const r = await git(['cat-file', '-e', `${sha}^{commit}`], { cwd, okCodes: [1, 128] });
+  return r.code === 0;
+}
+
+/** The SHA a remote branch points at, or null when the branch does not exist there. */
+export async function remoteBranchSha(cwd: string, remote: string, branch: string): Promise<string | null> {
+  const out = await gitText(['ls-remote', '--heads', '--end-of-options', remote, `refs/heads/${branch}`], { cwd });
+  const line = out.split('\n').find((l) => l.endsWith(`\trefs/heads/${branch}`));
+  return line ? line.split('\t')[0]! : null;
+}
+
+/** The SHA a local branch points at, or null. */
+export async function localBranchSha(cwd: string, branch: string): Promise<string | null> {
+  const r = await git(['rev-parse', '--verify', '--quiet', `refs/heads/${branch}`], { cwd, okCodes: [1, 128] });
+  return r.code === 0 ? r.stdout.toString('utf8').trim() : null;
+}
+
+/**
+ * Pushes SHA to refs/heads/BRANCH on REMOTE, never forcing. Idempotent: when the remote branch
+ * already points at SHA nothing happens; when it points elsewhere the push is refused (BRANCH_CONFLICT),
+ * because someone else wrote that branch and overwriting it would lose their work.
+ */
+export async function pushBranch(cwd: string, remote: string, branch: string, sha: string): Promise<{ pushed: boolean }> {
+  if (!isSafeBranchName(branch)) throw new ForgeError('BAD_REF', `unsafe branch name ${JSON.stringify(branch)}`);
+  const current = await remoteBranchSha(cwd, remote, branch);
+  if (current === sha) return { pushed: false };
+  if (current !== null) throw new ForgeError('BRANCH_CONFLICT', `${remote} already has ${branch} at ${current.slice(0, 12)}, not ${sha.slice(0, 12)}`);
+  try {
+    await git(['push', '--porcelain', '--end-of-options', remote, `${sha}:refs/heads/${branch}`], { cwd });
+  } catch (e) {
+    if (e instanceof ForgeError && e.code === 'GIT_FAILED' && /rejected|denied|hook declined/i.test(String(e.details?.stderr ?? ''))) {
+      throw new ForgeError('PUSH_REJECTED', `push of ${branch} to ${remote} was rejected`, { cause: e });
+    }
+    throw e;
+  }
+  return { pushed: true };
+}

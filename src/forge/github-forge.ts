@@ -1,0 +1,170 @@
+import { Octokit } from '@octokit/rest';
+import { ForgeError } from './forge-error.js';
+import type { Forge, OpenPullRequestInput, PullRequestRef } from './forge.js';
+import { pushBranch } from './git.js';
+
+export interface GitHubForgeOptions {
+  owner: string;
+  repo: string;
+  /** Token with contents/pull-requests/issues write. Handed to Octokit only; never in a message. */
+  token: string;
+  /** REST API base: https://api.github.com, a GHES `/api/v3` URL, or a local fake in tests. */
+  baseUrl?: string;
+  /** Git remote (name or URL) branches are pushed to. */
+  remote: string;
+  /**
+   * A rate-limited call is retried once when GitHub asks to wait at most this long (retry-after or
+   * x-ratelimit-reset); longer waits fail with FORGE_RATE_LIMITED. Default 10 seconds.
+   */
+  maxRetryWaitSeconds?: number;
+}
+
+/** GitHub through @octokit/rest. Every operation is idempotent so that a re-run after a crash is safe. */
+export class GitHubForge implements Forge {
+  readonly kind = 'github' as const;
+  readonly where: string;
+  private readonly octokit: Octokit;
+  private readonly owner: string;
+  private readonly repo: string;
+  private readonly remote: string;
+  private readonly maxWait: number;
+
+  constructor(opts: GitHubForgeOptions) {
+    this.owner = opts.owner;
+    this.repo = opts.repo;
+    this.remote = opts.remote;
+    this.maxWait = opts.maxRetryWaitSeconds ?? 10;
+    const baseUrl = (opts.baseUrl ?? 'https://api.github.com').replace(/\/+$/, '');
+    this.where = `github ${opts.owner}/${opts.repo} (${baseUrl})`;
+    this.octokit = new Octokit({
+      auth: opts.token || undefined,
+      baseUrl,
+      userAgent: 'duallane-handoff',
+      request: { retries: 0 },
+      log: { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} },
+    });
+  }
+
+  push(repoDir: string, branch: string, sha: string): Promise<{ pushed: boolean }> {
+    return pushBranch(repoDir, this.remote, branch, sha);
+  }
+
+  async findPullRequest(branch: string): Promise<PullRequestRef | null> {
+    const list = await this.call(`list pull requests for ${branch}`, () =>
+      this.octokit.rest.pulls.list({ owner: this.owner, repo: this.repo, head: `${this.owner}:${branch}`, state: 'all', per_page: 10 }),
+    );
+    // The head filter is the API's; do not trust it alone (a fake or a fork could answer loosely).
+    const pr = list.data.find((p) => p.head?.ref === branch);
+    return pr ? toRef(pr, false) : null;
+  }
+
+  async openPullRequest(input: OpenPullRequestInput): Promise<PullRequestRef> {
+    const existing = await this.findPullRequest(input.branch);
+    if (existing) return existing;
+    try {
+      const r = await this.call(`create pull request for ${input.branch}`, () =>
+        this.octokit.rest.pulls.create({ owner: this.owner, repo: this.repo, head: input.branch, base: input.base, title: input.title, body: input.body }),
+      );
+      return toRef(r.data, true);
+    } catch (e) {
+      // 422 "A pull request already exists": someone (our crashed previous run) won the race.
+      if (e instanceof ForgeError && e.code === 'PR_VALIDATION_FAILED' && /already exists/i.test(JSON.stringify(e.details ?? {}))) {
+        const again = await this.findPullRequest(input.branch);
+        if (again) return again;
+      }
+      throw e;
+    }
+  }
+
+  async addLabels(pr: number, labels: string[]): Promise<string[]> {
+    const r = await this.call(`label pull request #${pr}`, () =>
+      this.octokit.rest.issues.addLabels({ owner: this.owner, repo: this.repo, issue_number: pr, labels }),
+    );
+    return r.data.map((l) => l.name).sort();
+  }
+
+  async comment(pr: number, body: string, marker: string): Promise<{ created: boolean }> {
+    const tag = `<!-- duallane:${marker} -->`;
+    const existing = await this.call(`list comments of #${pr}`, () =>
+      this.octokit.paginate(this.octokit.rest.issues.listComments, { owner: this.owner, repo: this.repo, issue_number: pr, per_page: 100 }),
+    );
+    if (existing.some((c) => typeof c.body === 'string' && c.body.includes(tag))) return { created: false };
+    await this.call(`comment on #${pr}`, () =>
+      this.octokit.rest.issues.createComment({ owner: this.owner, repo: this.repo, issue_number: pr, body: `${tag}\n${body}` }),
+    );
+    return { created: true };
+  }
+
+  /** Labels an issue (the `--issue N` of propose). */
+  async labelIssue(issue: number, labels: string[]): Promise<string[]> {
+    return this.addLabels(issue, labels);
+  }
+
+  private async call<T>(what: string, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (e) {
+      const err = toForgeError(what, e);
+      const wait = Number(err.details?.retryAfterSeconds);
+      if (err.code === 'FORGE_RATE_LIMITED' && Number.isFinite(wait) && wait <= this.maxWait) {
+        await new Promise((r) => setTimeout(r, wait * 1000));
+        try {
+          return await fn();
+        } catch (e2) {
+          throw toForgeError(what, e2);
+        }
+      }
+      throw err;
+    }
+  }
+}
+
+interface GitHubPull {
+  number: number;
+  html_url: string;
+  state: string;
+  merged_at?: string | null;
+  head: { ref: string; sha: string };
+  base: { ref: string };
+}
+
+function toRef(p: GitHubPull, created: boolean): PullRequestRef {
+  const state = p.merged_at ? 'merged' : p.state === 'closed' ? 'closed' : 'open';
+  return { number: p.number, url: p.html_url, branch: p.head.ref, base: p.base.ref, headSha: p.head.sha, state, created };
+}
+
+interface OctokitFailure {
+  status?: number;
+  response?: { headers?: Record<string, string | number | undefined>; data?: unknown };
+}
+
+/**
+ * Maps an Octokit RequestError (or a network failure) onto ForgeError codes. GitHub signals a rate
+ * limit as 403 or 429 with `x-ratelimit-remaining: 0` (primary) or `retry-after` (secondary); a 403
+ * without those is a permission problem.
+ */
+export function toForgeError(what: string, e: unknown): ForgeError {
+  if (e instanceof ForgeError) return e;
+  const err = e as OctokitFailure;
+  if (!err?.response) return new ForgeError('FORGE_UNREACHABLE', `${what}: GitHub API unreachable`, { cause: e });
+  const status = err.status ?? 0;
+  const headers = err.response.headers ?? {};
+  const data = (err.response.data ?? {}) as { message?: unknown; errors?: { code?: string; field?: string; message?: string }[] };
+  const ghMessage = typeof data.message === 'string' ? data.message.slice(0, 200) : `HTTP ${status}`;
+  const errors = Array.isArray(data.errors) ? data.errors.slice(0, 5).map((x) => ({ code: x?.code, field: x?.field, message: typeof x?.message === 'string' ? x.message.slice(0, 200) : undefined })) : [];
+  const details: Record<string, unknown> = { status, githubMessage: ghMessage, ...(errors.length ? { errors } : {}) };
+  if ((status === 403 || status === 429) && (String(headers['x-ratelimit-remaining']) === '0' || headers['retry-after'] !== undefined || status === 429)) {
+    const retryAfter = Number(headers['retry-after']);
+    const reset = Number(headers['x-ratelimit-reset']);
+    const waitSeconds = Number.isFinite(retryAfter) ? retryAfter : Number.isFinite(reset) && reset > 0 ? Math.max(0, Math.ceil(reset - Date.now() / 1000)) : undefined;
+    return new ForgeError('FORGE_RATE_LIMITED', `${what}: GitHub rate limit exceeded${waitSeconds !== undefined ? `; retry in ${waitSeconds}s` : ''}`, {
+      cause: e,
+      details: { ...details, ...(waitSeconds !== undefined ? { retryAfterSeconds: waitSeconds } : {}) },
+    });
+  }
+  if (status === 401) return new ForgeError('FORGE_UNAUTHORIZED', `${what}: GitHub rejected the token (401)`, { cause: e, details });
+  if (status === 403) return new ForgeError('FORGE_FORBIDDEN', `${what}: forbidden (403): ${ghMessage}`, { cause: e, details });
+  if (status === 404) return new ForgeError('FORGE_NOT_FOUND', `${what}: not found (404)`, { cause: e, details });
+  if (status === 422) return new ForgeError('PR_VALIDATION_FAILED', `${what}: validation failed (422): ${errors[0]?.message ?? ghMessage}`, { cause: e, details });
+  return new ForgeError('FORGE_REQUEST_FAILED', `${what}: HTTP ${status}: ${ghMessage}`, { cause: e, details });
+}

@@ -1,0 +1,10 @@
+// Public surface of the forge module: git via the CLI, pull requests through a local or GitHub forge.
+export { ForgeError, FORGE_CODES } from './forge-error.js';
+export type { ForgeErrorCode } from './forge-error.js';
+export { git, gitText, resolveCommit, commitExists, remoteBranchSha, localBranchSha, pushBranch, isSafeBranchName } from './git.js';
+export type { GitOptions, GitResult } from './git.js';
+export type { Forge, ForgeTarget, PullRequestRef, OpenPullRequestInput, PullRequestStore, LocalPullRequestRecord } from './forge.js';
+export { LocalForge, MemoryPullRequestStore, localPullRequestUrl } from './local-forge.js';
+export { GitHubForge, toForgeError } from './github-forge.js';
+export type { GitHubForgeOptions } from './github-forge.js';
+export { openForge } from './open-forge.js';

@@ -1,0 +1,19 @@
+// Public surface of the handoff module: artifacts, store, scope policy, predicate, propose/accept.
+export { HandoffError, HANDOFF_CODES } from './handoff-error.js';
+export type { HandoffErrorCode } from './handoff-error.js';
+export { patchFromWorktree, patchFromFile, treeOfArtifact, PATCH_HEADER, MAX_PATCH_BYTES } from './patch-artifact.js';
+export type { PatchArtifact } from './patch-artifact.js';
+export { parsePatch } from './parse-patch.js';
+export type { ParsedPatch, FileChange, FileStatus, ParseLimits } from './parse-patch.js';
+export { ContentStore, DEFAULT_STORE_DIR } from './store.js';
+export { checkScope, checkPathShape, symlinkEscapes, WORKFLOW_GLOB } from './scope-policy.js';
+export type { ScopeViolation, ScopeViolationCode } from './scope-policy.js';
+export {
+  HANDOFF_PREDICATE_TYPE,
+  APPLIED_PREDICATE_TYPE,
+  handoffPredicateSchema,
+  appliedPredicateSchema,
+  changedPathSchema,
+  parseHandoffPredicate,
+} from './handoff-predicate.js';
+export type { HandoffPredicate, AppliedPredicate, ChangedPath, PredicateProblem } from './handoff-predicate.js';
