@@ -8,12 +8,20 @@ import { registerObservabilityCommands } from './observability.js';
 import { registerKeysCommands } from './keys.js';
 import { registerSignCommands } from './sign.js';
 import { registerVerifyCommand } from './verify.js';
+import { registerInitCommand } from './init.js';
+import { registerDbCommands } from './db.js';
+import { registerCredsCommands } from './creds.js';
+import { registerExecCommand } from './exec.js';
 
 /**
  * Every command group registers itself here, one line each. Keep this list the only place that
  * knows all groups; each group lives in its own file under src/cli/.
  */
 export function registerCommands(program: Command): void {
+  registerInitCommand(program);
+  registerDbCommands(program);
+  registerCredsCommands(program);
+  registerExecCommand(program);
   registerKeysCommands(program);
   registerDigestCommand(program);
   registerPolicyCommands(program);
