@@ -10,7 +10,7 @@ export type { Statement, Subject } from './statement.js';
 export { provenanceFromEnvironment, LOCAL_BUILDER_ID } from './slsa-provenance.js';
 export type { ProvenanceOptions } from './slsa-provenance.js';
 export { signBlob, attestStatement } from './sign.js';
-export type { Signer, SerializedBundle } from './sign.js';
+export type { Signer, SerializedBundle, SignContext } from './sign.js';
 export { verifyBundle, assertSubject } from './verify.js';
 export type { Trust, VerifyOptions, VerifyResult, VerifiedSigner } from './verify.js';
 export { matchesIdentityWithRef, normalizeRepoUri } from './provenance-checks.js';

@@ -65,3 +65,21 @@ describe('key-based sign and verify', () => {
     expect(await codeOf(verifyBundle(b, { artifact, trust, predicateType: 'https://slsa.dev/provenance/v1' }))).toBe('PREDICATE_TYPE_MISMATCH');
   });
 });
+
+describe('verification is observable', () => {
+  it('counts successes and failures by reason code in the metric catalog', async () => {
+    const { getMetrics } = await import('../observability/index.js');
+    const dir = await mkdtemp(join(tmpdir(), 'dl-metrics-'));
+    const k = await generateKeyPair({ lane: 'codex', outDir: dir });
+    const trust = { kind: 'key' as const, publicKeyPem: await readFile(k.pubPath, 'utf8') };
+    const b = await signBlob(Buffer.from('m'), { kind: 'key', keyPath: k.keyPath }, { lane: 'codex' });
+    const line = async (re: RegExp) => Number(re.exec(await getMetrics().registry.metrics())?.[1] ?? NaN);
+    const okBefore = await line(/duallane_verifications_total\{result="success",reason="none"\} (\d+)/);
+    const badBefore = await line(/duallane_verifications_total\{result="failure",reason="subject_mismatch"\} (\d+)/);
+    await verifyBundle(b, { artifact: Buffer.from('m'), trust });
+    await verifyBundle(b, { artifact: Buffer.from('x'), trust }).catch(() => undefined);
+    expect(await line(/duallane_verifications_total\{result="success",reason="none"\} (\d+)/)).toBe(okBefore + 1);
+    expect(await line(/duallane_verifications_total\{result="failure",reason="subject_mismatch"\} (\d+)/)).toBe(badBefore + 1);
+    expect(await line(/duallane_signatures_created_total\{lane="codex",kind="key"\} (\d+)/)).toBeGreaterThanOrEqual(1);
+  });
+});

@@ -15,7 +15,8 @@ import {
 } from '@sigstore/sign';
 import { AttestError } from './attest-error.js';
 import { keyIdOf, loadPrivateKey } from './keys.js';
-import { IN_TOTO_PAYLOAD_TYPE, type Statement } from './statement.js';
+import { getMetrics } from '../observability/index.js';
+import { IN_TOTO_PAYLOAD_TYPE, SLSA_PROVENANCE_V1, type Statement } from './statement.js';
 
 /** Who signs: a local key, or a short-lived Fulcio certificate bound to an OIDC identity. */
 export type Signer =
@@ -33,16 +34,32 @@ export type Signer =
 
 export type { SerializedBundle };
 
+/** What the signature is for, for metrics: the lane signing and, for attestations, their kind. */
+export interface SignContext {
+  lane?: string;
+  attestationKind?: 'proposal' | 'applied' | 'slsa_provenance' | 'policy_bundle';
+}
+
 /** Signs `data` and returns a Sigstore bundle v0.3 holding a message signature. */
-export async function signBlob(data: Buffer, signer: Signer): Promise<SerializedBundle> {
+export async function signBlob(data: Buffer, signer: Signer, ctx: SignContext = {}): Promise<SerializedBundle> {
   const builder = new MessageSignatureBundleBuilder(await builderOptions(signer));
-  return toV03(await build(builder, { data }));
+  const bundle = toV03(await build(builder, { data }));
+  countSignature(signer, ctx);
+  return bundle;
 }
 
 /** Signs an in-toto Statement as a DSSE envelope (payloadType application/vnd.in-toto+json). */
-export async function attestStatement(statement: Statement, signer: Signer): Promise<SerializedBundle> {
+export async function attestStatement(statement: Statement, signer: Signer, ctx: SignContext = {}): Promise<SerializedBundle> {
   const builder = new DSSEBundleBuilder({ ...(await builderOptions(signer)), certificateChain: false });
-  return toV03(await build(builder, { data: Buffer.from(JSON.stringify(statement)), type: IN_TOTO_PAYLOAD_TYPE }));
+  const bundle = toV03(await build(builder, { data: Buffer.from(JSON.stringify(statement)), type: IN_TOTO_PAYLOAD_TYPE }));
+  countSignature(signer, ctx);
+  const kind = ctx.attestationKind ?? (statement.predicateType === SLSA_PROVENANCE_V1 ? 'slsa_provenance' : undefined);
+  if (kind) getMetrics().counter('duallane_attestations_created_total').inc({ lane: ctx.lane ?? 'other', kind });
+  return bundle;
+}
+
+function countSignature(signer: Signer, ctx: SignContext): void {
+  getMetrics().counter('duallane_signatures_created_total').inc({ lane: ctx.lane ?? 'other', kind: signer.kind === 'keyless' ? 'keyless' : 'key' });
 }
 
 async function build(builder: BundleBuilder, artifact: { data: Buffer; type?: string }): Promise<Bundle> {

@@ -4,6 +4,7 @@ import type { Bundle } from '@sigstore/bundle';
 import { X509Certificate, dsse } from '@sigstore/core';
 import { TrustedRoot } from '@sigstore/protobuf-specs';
 import { toSignedEntity, toTrustMaterial, Verifier, type SignedEntity, type TrustMaterial } from '@sigstore/verify';
+import { getMetrics, withSpan } from '../observability/index.js';
 import { AttestError } from './attest-error.js';
 import { toBundle } from './bundle-input.js';
 import { digestsEqual, isDigest, sha256Hex } from './digest.js';
@@ -41,6 +42,8 @@ export interface VerifyOptions extends ProvenanceExpectations {
   timestampThreshold?: number;
   /** Minimum SCTs in the certificate (keyless default 1). */
   ctlogThreshold?: number;
+  /** The lane verifying, for traces only. */
+  lane?: string;
 }
 
 export type VerifiedSigner = { kind: 'key'; keyId: string } | { kind: 'certificate'; identity: string; issuer: string; signerWorkflow?: string };
@@ -59,6 +62,23 @@ export interface VerifyResult {
  * binding → predicate expectations. Each refusal is an AttestError with a stable code.
  */
 export async function verifyBundle(json: unknown, opts: VerifyOptions): Promise<VerifyResult> {
+  const started = process.hrtime.bigint();
+  const metrics = getMetrics();
+  try {
+    const r = await withSpan('duallane.verify', { lane: opts.lane ?? 'other', extra: { 'duallane.trust': opts.trust.kind } }, () => verifyUntraced(json, opts));
+    metrics.counter('duallane_verifications_total').inc({ result: 'success', reason: 'none' });
+    metrics.histogram('duallane_verification_duration_seconds').observe({ result: 'success' }, Number(process.hrtime.bigint() - started) / 1e9);
+    return r;
+  } catch (e) {
+    if (e instanceof AttestError && (e.outcome === 'rejected' || e.code === 'BUNDLE_MALFORMED')) {
+      metrics.counter('duallane_verifications_total').inc({ result: 'failure', reason: e.code.toLowerCase() });
+      metrics.histogram('duallane_verification_duration_seconds').observe({ result: 'failure' }, Number(process.hrtime.bigint() - started) / 1e9);
+    }
+    throw e;
+  }
+}
+
+async function verifyUntraced(json: unknown, opts: VerifyOptions): Promise<VerifyResult> {
   const bundle = toBundle(json);
   const digestHex = artifactDigestHex(opts);
   const keyless = opts.trust.kind === 'keyless';
