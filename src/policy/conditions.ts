@@ -1,4 +1,5 @@
 import { parseDuration, parseQuantity } from './quantity.js';
+import { validateValueWithPattern } from './value-pattern.js';
 import { substituteAll, type EvalContext } from './variables.js';
 import { wildcardMatch } from './wildcard.js';
 
@@ -30,20 +31,27 @@ export interface ConditionOutcome {
   messages: string[];
 }
 
+/**
+ * Conditions are evaluated lazily with short-circuiting, as Kyverno does: `any` stops at the first
+ * true condition, `all` at the first false one. Each condition's key and value are substituted just
+ * before it is evaluated, so an unresolvable variable in a condition that short-circuiting skips
+ * never raises; one that is evaluated makes the whole rule an `error`.
+ */
 export function evaluateConditions(conditions: unknown, ctx: EvalContext, mode: 'preconditions' | 'deny'): ConditionOutcome {
   if (conditions === undefined || conditions === null) return { met: true, messages: [] };
-  const substituted = substituteAll(conditions, ctx, { onError: mode === 'preconditions' ? 'null' : 'error', path: `/${mode}` });
-  if (Array.isArray(substituted)) {
-    for (const c of substituted as Condition[]) if (!evaluateCondition(c)) return { met: false, messages: c.message ? [c.message] : [] };
+  const run = (c: Condition, i: string) => evaluateCondition(substituteCondition(c, ctx, `/${mode}/${i}`));
+  if (Array.isArray(conditions)) {
+    for (const [i, c] of (conditions as Condition[]).entries()) if (!run(c, String(i))) return { met: false, messages: c.message ? [c.message] : [] };
     return { met: true, messages: [] };
   }
-  const { any, all } = (substituted ?? {}) as { any?: Condition[]; all?: Condition[] };
+  if (typeof conditions !== 'object') throw new ConditionError('invalid condition');
+  const { any, all } = conditions as { any?: Condition[]; all?: Condition[] };
   const messages: string[] = [];
   let anyOk = true;
-  if (any && any.length > 0) {
+  if (any !== undefined && any !== null) {
     anyOk = false;
-    for (const c of any) {
-      if (evaluateCondition(c)) {
+    for (const [i, c] of any.entries()) {
+      if (run(c, `any/${i}`)) {
         anyOk = true;
         break;
       }
@@ -51,14 +59,23 @@ export function evaluateConditions(conditions: unknown, ctx: EvalContext, mode: 
     }
   }
   let allOk = true;
-  for (const c of all ?? []) {
-    if (!evaluateCondition(c)) {
+  for (const [i, c] of (all ?? []).entries()) {
+    if (!run(c, `all/${i}`)) {
       allOk = false;
       if (c.message) messages.push(c.message);
       break;
     }
   }
   return { met: anyOk && allOk, messages: anyOk && allOk ? [] : messages };
+}
+
+function substituteCondition(c: Condition, ctx: EvalContext, path: string): Condition {
+  if (!c || typeof c !== 'object') throw new ConditionError('invalid condition');
+  return {
+    ...c,
+    key: substituteAll(c.key ?? null, ctx, { path: `${path}/key` }),
+    value: substituteAll(c.value ?? null, ctx, { path: `${path}/value` }),
+  };
 }
 
 export function evaluateCondition(c: Condition): boolean {
@@ -78,13 +95,10 @@ export function evaluateCondition(c: Condition): boolean {
     case 'notin':
       return !legacyIn(key, value);
     case 'anyin':
-      return Array.isArray(key) ? key.some((k) => inValue(k, value)) : inValue(key, value);
     case 'allin':
-      return Array.isArray(key) ? key.every((k) => inValue(k, value)) : inValue(key, value);
     case 'anynotin':
-      return Array.isArray(key) ? key.some((k) => !inValue(k, value)) : !inValue(key, value);
     case 'allnotin':
-      return Array.isArray(key) ? key.every((k) => !inValue(k, value)) : !inValue(key, value);
+      return setOp(key, value, op);
     case 'greaterthan':
       return numeric(key, value, (r) => r > 0);
     case 'greaterthanorequals':
@@ -149,12 +163,15 @@ function equals(key: unknown, value: unknown): boolean {
   if (typeof key === 'string') {
     const d = durations(key, value);
     if (d) return d[0] === d[1];
-    const q = quantities(key, value);
-    if (q) return q[0] === q[1];
+    const kq = parseQuantity(key);
+    if (kq !== undefined && typeof value === 'string') {
+      const vq = parseQuantity(value);
+      return vq !== undefined && vq === kq;
+    }
     if (typeof value === 'string') return wildcardMatch(value, key);
     return false;
   }
-  if (key === null) return value === null;
+  if (key === null || key === undefined) return false;
   return deepEqual(key, value);
 }
 
@@ -165,30 +182,71 @@ function str(v: unknown): string {
   return String(v);
 }
 
-/** AnyIn / AllIn / ...: is one key in the value set (array or string)? Wildcards apply both ways; numeric ranges `a-b` are honoured. */
-function inValue(key: unknown, value: unknown): boolean {
-  const k = str(key);
-  if (Array.isArray(value)) {
-    return value.some((v) => {
-      const s = str(v);
-      if (typeof v === 'string' && typeof key === 'number') {
-        const r = /^(-?\d+(?:\.\d+)?)-(-?\d+(?:\.\d+)?)$/.exec(v);
-        if (r) return key >= Number(r[1]) && key <= Number(r[2]);
-      }
-      return wildcardMatch(s, k) || wildcardMatch(k, s);
-    });
-  }
+const IN_RANGE = /^([-|+]?\d+(?:\.\d+)?[A-Za-z]*)-([-|+]?\d+(?:\.\d+)?[A-Za-z]*)$/;
+
+/** fmt.Sprint of a scalar key; maps and nulls are not supported by the set operators. */
+function keyString(v: unknown): string | undefined {
+  if (typeof v === 'string') return v;
+  if (typeof v === 'number' || typeof v === 'boolean') return String(v);
+  return undefined;
+}
+
+/** The value side of a set operator as a list of strings (Kyverno anyKeyExistsInArray / anySetExistsInArray). */
+function valueSet(value: unknown): { list?: string[]; range?: string; whole?: string } | undefined {
+  if (Array.isArray(value)) return { list: value.map((v) => str(v)) };
+  if (typeof value === 'number') return { list: [String(value)] };
   if (typeof value === 'string') {
-    if (wildcardMatch(value, k)) return true;
-    try {
-      const arr = JSON.parse(value);
-      if (Array.isArray(arr)) return arr.some((v) => str(v) === k);
-    } catch {
-      /* not a JSON list */
+    if (IN_RANGE.test(value)) return { range: value, whole: value };
+    const t = value.trim();
+    if (t.startsWith('[') || t.startsWith('"')) {
+      try {
+        const parsed = JSON.parse(t);
+        if (Array.isArray(parsed)) return { list: parsed.map((x) => str(x)), whole: value };
+        return undefined;
+      } catch {
+        /* not JSON: a single value */
+      }
     }
-    return false;
+    return { list: [value], whole: value };
   }
-  return false;
+  return undefined;
+}
+
+const both = (a: string, b: string) => wildcardMatch(a, b) || wildcardMatch(b, a);
+
+/** Is one key in the value set? Wildcards apply both ways for lists; a string value matches as a wildcard; `a-b` is a numeric range. */
+function inValue(key: string, value: unknown): boolean {
+  if (typeof value === 'string' && wildcardMatch(value, key)) return true;
+  const set = valueSet(value);
+  if (!set) return false;
+  if (set.range) return validateValueWithPattern(key, set.range);
+  if (Array.isArray(value)) return set.list!.some((v) => both(v, key));
+  return set.list!.some((v) => v === key);
+}
+
+function setOp(key: unknown, value: unknown, mode: 'anyin' | 'allin' | 'anynotin' | 'allnotin'): boolean {
+  if (Array.isArray(key)) {
+    const keys = key.map((k) => str(k));
+    const set = valueSet(value);
+    if (!set) return false;
+    if (typeof value === 'string' && keys.length === 1 && keys[0] === value) return mode === 'anyin' || mode === 'allin';
+    const isIn = (k: string) => (set.range ? validateValueWithPattern(k, set.range) : set.list!.some((v) => both(k, v)));
+    switch (mode) {
+      case 'anyin':
+        return keys.some(isIn);
+      case 'allin':
+        return keys.every(isIn);
+      case 'anynotin':
+        return keys.some((k) => !isIn(k));
+      case 'allnotin':
+        return keys.every((k) => !isIn(k));
+    }
+  }
+  const k = keyString(key);
+  if (k === undefined) return false;
+  if (valueSet(value) === undefined) return false;
+  const found = inValue(k, value);
+  return mode === 'anyin' || mode === 'allin' ? found : !found;
 }
 
 /** Deprecated In/NotIn: scalar key in the list; an array key must be wholly contained. */
@@ -205,7 +263,8 @@ function legacyIn(key: unknown, value: unknown): boolean {
     if (!Array.isArray(value)) return false;
     return key.every((k) => value.some((v) => deepEqual(k, v) || (typeof k === 'string' && typeof v === 'string' && wildcardMatch(v, k))));
   }
-  return inValue(key, value);
+  const k = keyString(key);
+  return k !== undefined && inValue(k, value);
 }
 
 function semver(s: string): number[] | undefined {

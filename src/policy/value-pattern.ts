@@ -48,8 +48,9 @@ function stringPatterns(value: unknown, pattern: string): boolean {
 }
 
 type Op = '>=' | '<=' | '>' | '<' | '!' | '' | '-' | '!-';
-const NOT_IN_RANGE = /^(\d+(\.\d+)?)([^-]*)!-(\d+(\.\d+)?)([^-]*)$/;
-const IN_RANGE = /^(\d+(\.\d+)?)([^-]*)-(\d+(\.\d+)?)([^-]*)$/;
+// Kyverno operator.InRangeRegex / NotInRangeRegex: signed numbers with an optional unit suffix.
+const NOT_IN_RANGE = /^([-|+]?\d+(?:\.\d+)?[A-Za-z]*)!-([-|+]?\d+(?:\.\d+)?[A-Za-z]*)$/;
+const IN_RANGE = /^([-|+]?\d+(?:\.\d+)?[A-Za-z]*)-([-|+]?\d+(?:\.\d+)?[A-Za-z]*)$/;
 
 /** Operator at the start of a pattern (Kyverno operator.GetOperatorFromStringPattern). */
 export function operatorOf(pattern: string): Op {
@@ -68,20 +69,20 @@ function stringPattern(value: unknown, patternIn: string): boolean {
   let pattern = patternIn;
   let op = operatorOf(pattern);
   if (op === '-') {
-    const [l, r] = pattern.split('-');
+    const [, l, r] = IN_RANGE.exec(pattern)!;
     if (!stringPattern(value, `>=${l}`)) return false;
     pattern = `<=${r}`;
     op = '<=';
   }
   if (op === '!-') {
-    const [l, r] = pattern.split('!-');
+    const [, l, r] = NOT_IN_RANGE.exec(pattern)!;
     if (stringPattern(value, `<${l}`)) return true;
     pattern = `>${r}`;
     op = '>';
   }
   pattern = pattern.slice(op.length).trim();
-  const num = /^(\d*(\.\d+)?)/.exec(pattern)![1]!;
-  if (num === '') return validateString(value, pattern, op);
+  const num = /^(-?\d*(\.\d+)?)/.exec(pattern)![1]!;
+  if (num === '' || num === '-') return validateString(value, pattern, op);
   return validateNumberWithStr(value, pattern, op);
 }
 
