@@ -21,8 +21,8 @@ export const METRIC_DECLARATIONS = {
   duallane_credential_violations_total: { type: 'counter', labels: ['lane', 'kind'] },
   duallane_handoffs_pending: { type: 'gauge', labels: ['lane'] },
   duallane_handoff_oldest_pending_age_seconds: { type: 'gauge', labels: ['lane'] },
-  duallane_audit_chain_intact: { type: 'gauge', labels: [] },
-  duallane_audit_chain_last_check_timestamp_seconds: { type: 'gauge', labels: [] },
+  duallane_audit_chain_intact: { type: 'gauge', labels: ['ledger'] },
+  duallane_audit_chain_last_check_timestamp_seconds: { type: 'gauge', labels: ['ledger'] },
   duallane_drift_detected_total: { type: 'counter', labels: ['kind'] },
   duallane_alerts_received_total: { type: 'counter', labels: ['status', 'severity'] },
 } as const satisfies Record<string, { type: MetricType; labels: readonly string[] }>;

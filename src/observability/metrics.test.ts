@@ -60,11 +60,11 @@ describe('bounded accessors', () => {
     m.counter('duallane_handoffs_proposed_total').inc({ lane: 'codex' });
     m.counter('duallane_handoffs_proposed_total').inc({ lane: 'codex' }, 2);
     m.histogram('duallane_verification_duration_seconds').observe({ result: 'success' }, 0.02);
-    m.gauge('duallane_audit_chain_intact').set(1);
+    m.gauge('duallane_audit_chain_intact').set({ ledger: 'postgres' }, 1);
     const text = await m.render();
     expect(text).toContain('duallane_handoffs_proposed_total{lane="codex"} 3');
     expect(text).toContain('duallane_verification_duration_seconds_bucket{le="0.025",result="success"} 1');
-    expect(text).toContain('duallane_audit_chain_intact 1');
+    expect(text).toContain('duallane_audit_chain_intact{ledger="postgres"} 1');
     expect(text).toMatch(/duallane_build_info\{version="1\.2\.3",node_major="\d+"\} 1/);
     // zero-initialised bounded series exist before the first event
     expect(text).toContain('duallane_replay_attempts_total{lane="claude"} 0');

@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { parse as parseYaml } from 'yaml';
-import { loadCatalog } from '../../src/observability/index.js';
+import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
+import { DuallaneMetrics, loadCatalog } from '../../src/observability/index.js';
 import { gateCommand } from '../support/services.js';
 
 const dir = fileURLToPath(new URL('../../observability/', import.meta.url));
@@ -54,6 +54,35 @@ describe.skipIf(!gateCommand('promtool', 'prometheus'))('promtool', () => {
 
   it('test rules passes', () => {
     const r = spawnSync('promtool', ['test', 'rules', rulesTest], { encoding: 'utf8' });
+    expect(r.stdout + r.stderr).toContain('SUCCESS');
+    expect(r.status).toBe(0);
+  });
+
+  it('no alert fires on the exposition of a freshly started process (two hours of it)', async () => {
+    const fresh = await new DuallaneMetrics({ defaultMetrics: false }).render();
+    const series = fresh
+      .split('\n')
+      .filter((l) => l.startsWith('duallane_'))
+      .map((l) => {
+        const cut = l.lastIndexOf(' ');
+        return { series: l.slice(0, cut), values: `${l.slice(cut + 1)}x120` };
+      });
+    expect(series.length).toBeGreaterThan(50);
+    const doc = {
+      rule_files: [rulesFile],
+      evaluation_interval: '1m',
+      tests: [
+        {
+          interval: '1m',
+          input_series: series,
+          alert_rule_test: rules.flatMap((r) => ['5m', '90m'].map((t) => ({ eval_time: t, alertname: r.alert, exp_alerts: [] }))),
+        },
+      ],
+    };
+    const tmp = mkdtempSync(join(tmpdir(), 'duallane-rules-'));
+    writeFileSync(join(tmp, 'fresh.test.yaml'), stringifyYaml(doc));
+    const r = spawnSync('promtool', ['test', 'rules', join(tmp, 'fresh.test.yaml')], { encoding: 'utf8' });
+    rmSync(tmp, { recursive: true, force: true });
     expect(r.stdout + r.stderr).toContain('SUCCESS');
     expect(r.status).toBe(0);
   });

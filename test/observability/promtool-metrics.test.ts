@@ -15,8 +15,8 @@ describe.skipIf(!ok)('promtool check metrics on the live /metrics exposition', (
     m.histogram('duallane_admission_request_duration_seconds').observe({ decision: 'deny' }, 0.004);
     m.gauge('duallane_handoffs_pending').set({ lane: 'codex' }, 3);
     m.gauge('duallane_handoff_oldest_pending_age_seconds').set({ lane: 'codex' }, 120);
-    m.gauge('duallane_audit_chain_intact').set(1);
-    m.gauge('duallane_audit_chain_last_check_timestamp_seconds').set(Date.now() / 1000);
+    m.gauge('duallane_audit_chain_intact').set({ ledger: 'pglite' }, 1);
+    m.gauge('duallane_audit_chain_last_check_timestamp_seconds').set({ ledger: 'pglite' }, Date.now() / 1000);
     const handler = metricsHandler(m);
     const server = http.createServer((req, res) => (req.url === '/metrics' ? handler(req, res) : res.writeHead(404).end()));
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
