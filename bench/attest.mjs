@@ -50,7 +50,7 @@ if (haveOpenssl) {
   let anchor = Infinity;
   let mine = Infinity;
   let rss = 0;
-  for (let i = 0; i < 3; i++) {
+  for (let i = 0; i < 5; i++) {
     anchor = Math.min(anchor, opensslSecs());
     const r = ours();
     mine = Math.min(mine, r.secs);
@@ -80,32 +80,29 @@ const decoded = texts.map((t) => {
   return { pae: Buffer.concat([Buffer.from(`DSSEv1 ${env.payloadType.length} ${env.payloadType} ${payload.length} `), payload]), sig: Buffer.from(env.signatures[0].sig, 'base64') };
 });
 const pub = createPublicKey(publicKey.export({ format: 'pem', type: 'spki' }));
-const rawSecs = best(3, () => {
-  for (const d of decoded) if (!cryptoVerify('sha256', d.pae, pub, d.sig)) throw new Error('raw verify failed');
-});
 const trust = { kind: 'key-object', publicKey: pub };
-async function timeAsync(n, fn) {
-  let t = Infinity;
-  for (let i = 0; i < n; i++) {
-    const s = process.hrtime.bigint();
-    await fn();
-    t = Math.min(t, Number(process.hrtime.bigint() - s) / 1e9);
-  }
-  return t;
-}
-const ourSecs = await timeAsync(3, async () => {
-  for (let i = 0; i < N; i++) await attest.verifyBundle(JSON.parse(texts[i]), { digest: digests[i], trust, predicateType: attest.SLSA_PROVENANCE_V1 });
-});
 // Reference: sigstore-js's Verifier as it comes, over the same bundles (no subject binding).
 const { bundleFromJSON } = await import('@sigstore/bundle');
 const { Verifier, toSignedEntity, toTrustMaterial } = await import('@sigstore/verify');
 const { TrustedRoot } = await import('@sigstore/protobuf-specs');
 const material = toTrustMaterial(TrustedRoot.fromJSON({ mediaType: 'application/vnd.dev.sigstore.trustedroot+json;version=0.1', tlogs: [], certificateAuthorities: [], ctlogs: [], timestampAuthorities: [] }), () => ({ publicKey: pub, validFor: () => true }));
 const verifier = new Verifier(material, { tlogThreshold: 0, ctlogThreshold: 0, timestampThreshold: 0 });
-const sigstoreSecs = best(3, () => {
-  for (const t of texts) verifier.verify(toSignedEntity(bundleFromJSON(JSON.parse(t))));
-});
+// Interleave the three so that load from elsewhere hits all of them alike; keep the best round of each.
+let rawSecs = Infinity;
+let ourSecs = Infinity;
+let sigstoreSecs = Infinity;
+for (let round = 0; round < 5; round++) {
+  rawSecs = Math.min(rawSecs, best(1, () => {
+    for (const d of decoded) if (!cryptoVerify('sha256', d.pae, pub, d.sig)) throw new Error('raw verify failed');
+  }));
+  const s = process.hrtime.bigint();
+  for (let i = 0; i < N; i++) await attest.verifyBundle(JSON.parse(texts[i]), { digest: digests[i], trust, predicateType: attest.SLSA_PROVENANCE_V1 });
+  ourSecs = Math.min(ourSecs, Number(process.hrtime.bigint() - s) / 1e9);
+  sigstoreSecs = Math.min(sigstoreSecs, best(1, () => {
+    for (const t of texts) verifier.verify(toSignedEntity(bundleFromJSON(JSON.parse(t))));
+  }));
+}
 const rate = (s) => `${Math.round(N / s)}/s`;
-results.push({ bench: `verify ${N} DSSE bundles`, anchor: 'crypto.verify (raw)', anchorRate: rate(rawSecs), rate: rate(ourSecs), ratio: rawSecs / ourSecs, goal: 0.5, extra: `sigstore-js Verifier as it comes: ${rate(sigstoreSecs)} = ${(rawSecs / sigstoreSecs * 100).toFixed(0)}% of raw`, pass: rawSecs / ourSecs >= 0.5 });
+results.push({ bench: `verify ${N} DSSE bundles`, anchor: 'crypto.verify (raw)', anchorRate: rate(rawSecs), rate: rate(ourSecs), ratio: rawSecs / ourSecs, goal: 0.5, extra: `sigstore-js Verifier (trust material built once, reused; no subject binding): ${rate(sigstoreSecs)} = ${(rawSecs / sigstoreSecs * 100).toFixed(0)}% of raw`, pass: rawSecs / ourSecs >= 0.5 });
 
 console.log(JSON.stringify(results));
