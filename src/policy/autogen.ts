@@ -37,8 +37,8 @@ export function autogenControllers(policy: Policy): string[] {
   }
   if (!needed) return [];
   if (ann === undefined || ann.trim() === '') return POD_CONTROLLERS;
-  const wanted = ann.split(',').map((s) => s.trim());
-  return POD_CONTROLLERS.filter((c) => wanted.includes(c));
+  // Custom resources that embed a Pod template (e.g. OpenKruise CloneSet) may be named too.
+  return [...new Set(ann.split(',').map((s) => s.trim()).filter((s) => s !== ''))];
 }
 
 function ruleSelectsPod(rule: Rule): boolean {
@@ -86,7 +86,7 @@ function generate(rule: Rule, kinds: string[], cron: boolean): Rule {
       message: rewriteVariables(v.message, cron) as string | undefined,
       pattern: v.pattern === undefined ? undefined : rewriteVariables(wrapPattern(v.pattern, cron), cron),
       anyPattern: v.anyPattern?.map((p) => rewriteVariables(wrapPattern(p, cron), cron)),
-      deny: rewriteVariables(v.deny, cron) as Rule['validate'] extends infer V ? (V extends { deny?: infer D } ? D : never) : never,
+      deny: rewriteVariables(v.deny, cron) as typeof v.deny,
       foreach: rewriteVariables(v.foreach, cron) as typeof v.foreach,
     };
     for (const k of ['pattern', 'anyPattern', 'deny', 'foreach', 'message'] as const) if (out.validate[k] === undefined) delete out.validate[k];

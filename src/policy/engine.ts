@@ -326,8 +326,14 @@ async function verifyImagesRule(policy: Policy, rule: Rule, resource: Resource, 
   return { status: 'pass', message: `verified image signatures for ${verified} image(s)` };
 }
 
+/** Context entry names the values file already provides (a key `a.b.c` provides `a`, `a.b` and `a.b.c`). */
 function providedNames(values: Record<string, unknown> | undefined, ruleValues: Record<string, unknown> | undefined): Set<string> {
-  return new Set([...Object.keys(values ?? {}), ...Object.keys(ruleValues ?? {})]);
+  const out = new Set<string>();
+  for (const k of [...Object.keys(values ?? {}), ...Object.keys(ruleValues ?? {})]) {
+    const parts = k.split('.');
+    for (let i = 1; i <= parts.length; i++) out.add(parts.slice(0, i).join('.'));
+  }
+  return out;
 }
 
 function baseRuleName(name: string): string {
