@@ -9,8 +9,8 @@ const payload = {
   alerts: [
     {
       status: 'firing',
-      labels: { alertname: 'DuallaneAdmissionDenied', policy: 'verify-image-signature', severity: 'warning' },
-      annotations: { summary: 'Admission denied a workload under policy verify-image-signature', runbook_url: 'docs/observability.md#duallaneadmissiondenied' },
+      labels: { alertname: 'DuallaneAdmissionDenied', policy: 'require-signed-images', severity: 'warning' },
+      annotations: { summary: 'Admission denied a workload under policy require-signed-images', runbook_url: 'docs/observability.md#duallaneadmissiondenied' },
       startsAt: '2026-11-24T04:00:00.123456789Z',
       endsAt: '0001-01-01T00:00:00Z',
       generatorURL: 'http://127.0.0.1:9090/graph?g0.expr=sum',
@@ -47,7 +47,7 @@ describe('normalizeAlertmanagerPayload', () => {
       severity: 'warning',
       startsAt: '2026-11-24T04:00:00.123Z',
       endsAt: null,
-      summary: 'Admission denied a workload under policy verify-image-signature',
+      summary: 'Admission denied a workload under policy require-signed-images',
     });
     expect(n.alerts[1]).toMatchObject({ severity: 'none', status: 'resolved', endsAt: '2026-11-24T02:30:00.000Z', summary: '' });
   });

@@ -38,7 +38,7 @@ describe('withSpan with the in-memory exporter', () => {
       await traceSpans.acceptStep('verify-signer', { lane: 'claude', handoffId: '01HXAMPLE' }, () => undefined);
       await traceSpans.acceptStep('apply', { lane: 'claude', handoffId: '01HXAMPLE' }, () => undefined);
     });
-    await traceSpans.admission({ policy: 'verify-image-signature' }, (s) => s.setResult('deny', 'SIGNATURE_MISSING'));
+    await traceSpans.admission({ policy: 'require-signed-images' }, (s) => s.setResult('deny', 'SIGNATURE_MISSING'));
     const spans = mem.getFinishedSpans();
     expect(spans.map((s) => s.name)).toEqual(['duallane.propose', 'duallane.accept.step', 'duallane.accept.step', 'duallane.accept', 'duallane.admission.review']);
     const [propose, step1, step2, accept, admission] = spans;
@@ -47,7 +47,7 @@ describe('withSpan with the in-memory exporter', () => {
     expect(step2!.attributes['duallane.step']).toBe('apply');
     expect(step1!.parentSpanContext?.spanId).toBe(accept!.spanContext().spanId);
     expect(step1!.spanContext().traceId).toBe(accept!.spanContext().traceId);
-    expect(admission!.attributes).toMatchObject({ 'duallane.policy': 'verify-image-signature', 'duallane.result': 'deny', 'duallane.reason': 'SIGNATURE_MISSING' });
+    expect(admission!.attributes).toMatchObject({ 'duallane.policy': 'require-signed-images', 'duallane.result': 'deny', 'duallane.reason': 'SIGNATURE_MISSING' });
     expect(propose!.resource.attributes['service.name']).toBe('duallane');
   });
 

@@ -83,6 +83,7 @@ export async function startAlertChain(opts: {
     `--config.file=${join(dir, 'alertmanager.yml')}`,
     `--storage.path=${join(dir, 'am-data')}`,
     `--web.listen-address=127.0.0.1:${amPort}`,
+    `--web.external-url=http://127.0.0.1:${amPort}`,
     '--cluster.listen-address=',
     '--log.level=warn',
   ]);
@@ -90,6 +91,7 @@ export async function startAlertChain(opts: {
     `--config.file=${join(dir, 'prometheus.yml')}`,
     `--storage.tsdb.path=${join(dir, 'prom-data')}`,
     `--web.listen-address=127.0.0.1:${promPort}`,
+    `--web.external-url=http://127.0.0.1:${promPort}`,
     '--log.level=warn',
   ]);
 

@@ -51,7 +51,7 @@ describe.skipIf(!ok)('live alert chain: Prometheus -> Alertmanager -> /v1/alerts
       const j = (await r.json()) as { data: { result: unknown[] } };
       return j.data.result.length > 0;
     }, 30_000);
-    metrics.counter('duallane_admission_decisions_total').inc({ policy: 'verify-image-signature', decision: 'deny' });
+    metrics.counter('duallane_admission_decisions_total').inc({ policy: 'require-signed-images', decision: 'deny' });
 
     let alert: AlertRecord | undefined;
     try {
@@ -67,8 +67,8 @@ describe.skipIf(!ok)('live alert chain: Prometheus -> Alertmanager -> /v1/alerts
       throw new Error(`${String(e)}\nledger bodies: ${JSON.stringify(ledger.bodies)}\n${chain!.logs()}`);
     }
     expect(ledger.bodies[0]!.path).toBe('/v1/alerts');
-    expect(alert).toMatchObject({ severity: 'warning', receiver: 'duallane-ledger', labels: { policy: 'verify-image-signature' } });
-    expect(alert!.summary).toBe('Admission denied a workload under policy verify-image-signature');
+    expect(alert).toMatchObject({ severity: 'warning', receiver: 'duallane-ledger', labels: { policy: 'require-signed-images' } });
+    expect(alert!.summary).toBe('Admission denied a workload under policy require-signed-images');
     await waitFor(async () => people.bodies.some((b) => b.path === '/people?receiver=security-warning'), 15_000);
     // Nothing else fires on a fresh process: no critical page, and the ledger saw only this alert.
     expect(people.bodies.filter((b) => b.path.includes('security-critical'))).toEqual([]);
