@@ -1,0 +1,147 @@
+import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { runTests } from './test-runner.js';
+
+const policyYaml = `apiVersion: kyverno.io/v1
+kind: ClusterPolicy
+metadata:
+  name: require-team-label
+spec:
+  rules:
+    - name: check-team
+      match:
+        any:
+          - resources:
+              kinds: [Pod]
+      exclude:
+        any:
+          - resources:
+              namespaces: [kube-system]
+      preconditions:
+        all:
+          - key: "{{ request.operation }}"
+            operator: AnyIn
+            value: [CREATE, UPDATE]
+      validate:
+        failureAction: Audit
+        message: team label required
+        pattern:
+          metadata:
+            labels:
+              team: "{{ allowedTeam }}"
+`;
+
+const resourcesYaml = `apiVersion: v1
+kind: Pod
+metadata: {name: good, namespace: apps, labels: {team: blue}}
+spec: {containers: [{name: a, image: a}]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: bad, namespace: apps, labels: {team: red}}
+spec: {containers: [{name: a, image: a}]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: sys, namespace: kube-system}
+spec: {containers: [{name: a, image: a}]}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: dep, namespace: apps}
+spec: {template: {metadata: {labels: {team: blue}}, spec: {containers: [{name: a, image: a}]}}}
+`;
+
+const valuesYaml = `apiVersion: cli.kyverno.io/v1alpha1
+kind: Values
+metadata: {name: values}
+policies:
+  - name: require-team-label
+    rules:
+      - name: check-team
+        values:
+          allowedTeam: blue
+    resources:
+      - name: deleted
+        values:
+          request.operation: DELETE
+`;
+
+async function fixture(results: string, hidden = false, extraResources = '') {
+  const root = await mkdtemp(join(tmpdir(), 'kt-'));
+  const dir = hidden ? join(root, 'pol', '.kyverno-test') : join(root, 'pol');
+  await mkdir(dir, { recursive: true });
+  const polPath = hidden ? join(root, 'pol', 'policy.yaml') : join(dir, 'policy.yaml');
+  await writeFile(polPath, policyYaml);
+  await writeFile(join(dir, 'resources.yaml'), resourcesYaml + extraResources);
+  await writeFile(join(dir, 'values.yaml'), valuesYaml);
+  await writeFile(
+    join(dir, 'kyverno-test.yaml'),
+    `apiVersion: cli.kyverno.io/v1alpha1
+kind: Test
+metadata: {name: team}
+policies: [${hidden ? '../policy.yaml' : 'policy.yaml'}]
+resources: [resources.yaml]
+variables: values.yaml
+results:
+${results}`,
+  );
+  return root;
+}
+
+// Semantics of `kyverno test`: https://kyverno.io/docs/kyverno-cli/usage/test/
+describe('policy test runner', () => {
+  it('passes when every expectation holds; autogen rules answer for controllers; excluded resources count as skip', async () => {
+    const root = await fixture(`  - {policy: require-team-label, rule: check-team, kind: Pod, resources: [good], result: pass}
+  - {policy: require-team-label, rule: check-team, kind: Pod, resources: [bad], result: fail}
+  - {policy: require-team-label, rule: check-team, kind: Pod, resources: [sys], result: skip}
+  - {policy: require-team-label, rule: check-team, kind: Deployment, resources: [dep], result: pass}
+`);
+    const r = await runTests([root]);
+    expect(r.summary).toMatchObject({ pass: 3, fail: 0, skip: 1 });
+    expect(r.tests[0]!.rows.find((x) => x.resource.endsWith('sys'))!.reason).toBe('Excluded');
+  });
+
+  it('finds tests inside .kyverno-test/ and resolves paths from the test file', async () => {
+    const root = await fixture(`  - {policy: require-team-label, rule: check-team, kind: Pod, resources: [apps/good], result: pass}\n`, true);
+    const r = await runTests([root]);
+    expect(r.tests[0]!.path).toContain('.kyverno-test');
+    expect(r.summary.fail).toBe(0);
+  });
+
+  it('fails on a wrong expectation and on resources that are not found', async () => {
+    const root = await fixture(`  - {policy: require-team-label, rule: check-team, kind: Pod, resources: [good], result: fail}
+  - {policy: require-team-label, rule: check-team, kind: Pod, resources: [missing], result: pass}
+  - {policy: require-team-label, rule: check-team, kind: Deployment, resources: [good], result: pass}
+`);
+    const r = await runTests([root]);
+    const reasons = r.tests[0]!.rows.map((x) => x.reason);
+    expect(reasons).toEqual(['Want fail, got pass', 'Not found', 'Not found']);
+    expect(r.summary.fail).toBe(3);
+  });
+
+  it('per-resource values set request.operation (preconditions then skip)', async () => {
+    const extra = `---
+apiVersion: v1
+kind: Pod
+metadata: {name: deleted, namespace: apps, labels: {team: red}}
+spec: {containers: [{name: a, image: a}]}
+`;
+    const root = await fixture(`  - {policy: require-team-label, rule: check-team, kind: Pod, resources: [deleted], result: skip}\n`, false, extra);
+    const r = await runTests([root]);
+    expect(r.tests[0]!.rows[0]).toMatchObject({ actual: 'skip', outcome: 'pass' });
+  });
+
+  it('no test files is an error', async () => {
+    const empty = await mkdtemp(join(tmpdir(), 'kt-empty-'));
+    await expect(runTests([empty])).rejects.toMatchObject({ code: 'NO_TESTS_FOUND' });
+  });
+
+  it('the shipped policy tests pass', async () => {
+    const r = await runTests(['policies/kyverno']);
+    expect(r.tests.length).toBe(3);
+    expect(r.summary.fail).toBe(0);
+  });
+});
