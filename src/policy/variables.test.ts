@@ -13,7 +13,7 @@ describe('variable substitution', () => {
   });
   it('interpolates inside text; non-strings as JSON', () => {
     expect(substituteString('name={{ request.object.metadata.name }} n={{ request.object.spec.replicas }}', ctx)).toBe('name=web n=3');
-    expect(substituteString('{{ request.object.metadata.labels.\"app.kubernetes.io/name\" }}', ctx)).toBe('x');
+    expect(substituteString('{{ request.object.metadata.labels."app.kubernetes.io/name" }}', ctx)).toBe('x');
   });
   it('escaped \\{{ stays literal', () => {
     expect(substituteString('\\{{ not a var }}', ctx)).toBe('{{ not a var }}');
