@@ -56,6 +56,25 @@ export class Ledger {
   }
 
   /**
+   * True when the schema is at the newest migration and the lanes table matches `config` (name,
+   * kind, role of every lane): then migrate + applyRoles would change nothing and can be skipped.
+   */
+  async isPrepared(config: Pick<DuallaneConfig, 'lanes'>): Promise<boolean> {
+    const latest = Math.max(...MIGRATIONS.map((m) => m.version));
+    try {
+      return await this.withAdmin(async (tx) => {
+        const v = await tx.sql.query<{ v: number | null }>('SELECT max(version) AS v FROM schema_migrations');
+        if (v.rows[0]?.v !== latest) return false;
+        const { rows } = await tx.sql.query<{ name: string; kind: string; role: string }>('SELECT name, kind, role FROM duallane_lanes');
+        const have = new Set(rows.map((r) => `${r.name}/${r.kind}/${r.role}`));
+        return config.lanes.every((l) => have.has(`${l.name}/${l.kind}/${l.db.role}`));
+      });
+    } catch {
+      return false;
+    }
+  }
+
+  /**
    * Runs `fn` in one transaction under `SET LOCAL ROLE <lane role>`: every statement has exactly the
    * lane's privileges and row-level security sees the lane. Commits when fn resolves, rolls back when
    * it throws. In server mode each lane's process logs in as its own role, so it cannot act for

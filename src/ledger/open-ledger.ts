@@ -46,8 +46,10 @@ export async function openLedger(config: DuallaneConfig, opts: OpenLedgerOptions
   const ledger = await Ledger.open(target, { lanes: config.lanes, poolSize: opts.poolSize });
   if (target.kind === 'embedded' && opts.prepareEmbedded !== false) {
     try {
-      await ledger.migrate();
-      await ledger.applyRoles(config);
+      if (!(await ledger.isPrepared(config))) {
+        await ledger.migrate();
+        await ledger.applyRoles(config);
+      }
     } catch (e) {
       await ledger.close();
       throw e;
