@@ -35,6 +35,15 @@ describe('alert rules (static)', () => {
     }
   });
 
+  it('every runbook_url points at a heading in docs/observability.md', () => {
+    const doc = readFileSync(fileURLToPath(new URL('../../docs/observability.md', import.meta.url)), 'utf8');
+    const anchors = new Set([...doc.matchAll(/^#+ (.+)$/gm)].map((m) => m[1]!.trim().toLowerCase().replace(/[^a-z0-9 -]/g, '').replace(/ /g, '-')));
+    for (const r of rules as (Rule & { annotations: { runbook_url: string } })[]) {
+      const anchor = r.annotations.runbook_url.split('#')[1]!;
+      expect(anchors.has(anchor), `${r.alert}: #${anchor}`).toBe(true);
+    }
+  });
+
   it('every alert has a unit test where it fires and one where it stays quiet', () => {
     const doc = parseYaml(readFileSync(rulesTest, 'utf8')) as { tests: { alert_rule_test: { alertname: string; exp_alerts: unknown[] }[] }[] };
     const cases = doc.tests.flatMap((t) => t.alert_rule_test);
