@@ -1,3 +1,4 @@
+import { AUTOGEN_ANNOTATION, computeRules } from '../policy/autogen.js';
 import { evaluatePolicy } from '../policy/engine.js';
 import type { ImageVerifier } from '../policy/image-verifier.js';
 import type { Policy, Resource } from '../policy/types.js';
@@ -18,6 +19,22 @@ export interface DecideOptions {
   imageVerifier?: ImageVerifier;
   /** Overrides every policy's spec.failurePolicy ('Fail' | 'Ignore'); default: each policy's own, else Fail. */
   failurePolicy?: 'Fail' | 'Ignore';
+}
+
+/**
+ * Expands Kyverno's autogen rules (pod controllers) once, at load, instead of on every review: the
+ * returned policies carry the generated rules and `autogen-controllers: none`, so the engine
+ * evaluates exactly the same rules without regenerating them per request.
+ */
+export function prepareAdmissionPolicies(policies: Policy[]): Policy[] {
+  return policies.map((p) => {
+    const rules = computeRules(p);
+    return {
+      ...p,
+      metadata: { ...p.metadata, annotations: { ...(p.metadata.annotations ?? {}), [AUTOGEN_ANNOTATION]: 'none' } },
+      spec: { ...p.spec, rules },
+    };
+  });
 }
 
 /** A policy's failure policy: what an evaluation error (registry down, bad context) means. Fail-closed unless `Ignore`. */

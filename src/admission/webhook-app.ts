@@ -3,7 +3,7 @@ import { getMetrics, renderMetrics, type DuallaneMetrics } from '../observabilit
 import type { ImageVerifier } from '../policy/image-verifier.js';
 import type { Policy } from '../policy/types.js';
 import { admissionReviewSchema, toAdmissionResponse, type AdmissionDecision } from './admission-review.js';
-import { decideAdmission, type PolicyVerdict } from './decide.js';
+import { decideAdmission, prepareAdmissionPolicies, type PolicyVerdict } from './decide.js';
 
 export interface AdmissionAppOptions {
   policies: Policy[];
@@ -34,6 +34,7 @@ export function buildAdmissionApp(opts: AdmissionAppOptions): FastifyInstance {
   }) as unknown as FastifyInstance;
   const metrics = opts.metrics ?? getMetrics();
   const timeoutMs = opts.reviewTimeoutMs ?? 9000;
+  const decideOpts = { ...opts, policies: prepareAdmissionPolicies(opts.policies) };
 
   app.get('/healthz', async () => ({ ok: true, policies: opts.policies.map((p) => p.metadata.name) }));
 
@@ -59,7 +60,7 @@ export function buildAdmissionApp(opts: AdmissionAppOptions): FastifyInstance {
       const timeout = new Promise<never>((_, reject) => {
         timer = setTimeout(() => reject(new Error(`review not decided within ${timeoutMs} ms`)), timeoutMs);
       });
-      ({ decision, verdicts } = await Promise.race([decideAdmission(review.request, opts), timeout]));
+      ({ decision, verdicts } = await Promise.race([decideAdmission(review.request, decideOpts), timeout]));
     } catch (e) {
       decision = { allowed: false, message: `denied: the webhook could not decide (${(e as Error).message}); failing closed`, warnings: [] };
       verdicts = [{ policy: 'none', rule: '*', outcome: 'error', message: (e as Error).message }];

@@ -46,7 +46,7 @@ describe.skipIf(!haveOpenssl)('admission webhook over a real HTTPS listener', ()
       const health = await httpsRequest(`${base}/healthz`, { ca: tls.cert });
       expect(JSON.parse(health.body)).toEqual({ ok: true, policies: ['require-image-digest'] });
       const metrics = await httpsRequest(`${base}/metrics`, { ca: tls.cert });
-      expect(metrics.body).toMatch(/duallane_admission_decisions_total\{policy="other",decision="deny"\} [1-9]/);
+      expect(metrics.body).toMatch(/duallane_admission_decisions_total\{policy="require-image-digest",decision="deny"\} [1-9]/);
       expect(metrics.body).toContain('duallane_admission_request_duration_seconds_bucket');
       // The listener speaks TLS only.
       await expect(fetch(base.replace('https:', 'http:') + '/healthz', { signal: AbortSignal.timeout(3000) })).rejects.toThrow();

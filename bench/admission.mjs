@@ -1,0 +1,288 @@
+#!/usr/bin/env node
+// Admission webhook benchmarks (a ratio against an anchor measured in the same run, on loopback):
+//   warm latency: p50/p99 of AdmissionReviews at a fixed 500 req/s (open loop, HTTPS, keep-alive) with
+//                 a warm digest cache, vs a bare node:https server answering a canned review (goal p99 < 5 ms)
+//   throughput:   closed loop, 16 in flight, vs the same bare server
+//   cold:         one review per never-seen image (signature + provenance fetched and verified from
+//                 Debian's docker-registry), vs one manifest GET from the same registry
+// The webhook runs in a child process so the load generator does not share its event loop.
+// Bounded: every loop stops after a fixed count and a fixed time. Skips without docker-registry/openssl.
+import { execFileSync, fork, spawn, spawnSync } from 'node:child_process';
+import { generateKeyPairSync, createHash } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import https from 'node:https';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { gzipSync } from 'node:zlib';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const dist = (p) => import(join(root, 'dist', p));
+const quick = process.env.BENCH_QUICK === '1';
+const BUILDER = 'https://builder.duallane.bench/trusted@v1';
+
+function policies(pubPem) {
+  const attestor = { entries: [{ keys: { publicKeys: pubPem, rekor: { ignoreTlog: true }, ctlog: { ignoreSCT: true } } }] };
+  const pods = { any: [{ resources: { kinds: ['Pod'] } }] };
+  const iv = { imageReferences: ['*'], failureAction: 'Enforce', mutateDigest: false, verifyDigest: true };
+  return [
+    { apiVersion: 'kyverno.io/v1', kind: 'ClusterPolicy', metadata: { name: 'require-signed-images' }, spec: { rules: [{ name: 'verify-signature', match: pods, verifyImages: [{ ...iv, attestors: [attestor] }] }] } },
+    {
+      apiVersion: 'kyverno.io/v1',
+      kind: 'ClusterPolicy',
+      metadata: { name: 'require-slsa-provenance' },
+      spec: {
+        rules: [
+          {
+            name: 'check-provenance',
+            match: pods,
+            verifyImages: [{ ...iv, attestations: [{ type: 'https://slsa.dev/provenance/v1', attestors: [attestor], conditions: [{ all: [{ key: '{{ runDetails.builder.id }}', operator: 'Equals', value: BUILDER }] }] }] }],
+          },
+        ],
+      },
+    },
+    {
+      apiVersion: 'kyverno.io/v1',
+      kind: 'ClusterPolicy',
+      metadata: { name: 'require-image-digest' },
+      spec: { rules: [{ name: 'require-digest', match: pods, validate: { failureAction: 'Enforce', message: 'pin by digest', pattern: { spec: { containers: [{ image: '*@sha256:*' }] } } } }] },
+    },
+  ];
+}
+
+function review(uid, image) {
+  return JSON.stringify({
+    apiVersion: 'admission.k8s.io/v1',
+    kind: 'AdmissionReview',
+    request: {
+      uid,
+      kind: { group: '', version: 'v1', kind: 'Pod' },
+      resource: { group: '', version: 'v1', resource: 'pods' },
+      namespace: 'default',
+      operation: 'CREATE',
+      userInfo: { username: 'bench' },
+      object: { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'web', namespace: 'default' }, spec: { containers: [{ name: 'app', image }] } },
+    },
+  });
+}
+
+// ---------------------------------------------------------------- child: the servers
+if (process.argv[2] === '--serve') {
+  const cfg = JSON.parse(process.env.BENCH_CFG);
+  const tls = { cert: readFileSync(cfg.cert), key: readFileSync(cfg.key) };
+  if (cfg.kind === 'anchor') {
+    const canned = JSON.stringify({ apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', response: { uid: 'x', allowed: true } });
+    const srv = https.createServer(tls, (req, res) => {
+      let body = '';
+      req.on('data', (d) => (body += d));
+      req.on('end', () => {
+        JSON.parse(body);
+        res.writeHead(200, { 'content-type': 'application/json' }).end(canned);
+      });
+    });
+    srv.listen(0, '127.0.0.1', () => process.send({ port: srv.address().port }));
+  } else {
+    const { buildAdmissionApp, RegistryImageVerifier } = await dist('admission/index.js');
+    const { RegistryClient } = await dist('registry/index.js');
+    const client = new RegistryClient({ insecureRegistries: [cfg.registry], timeoutMs: 3000 });
+    const imageVerifier = new RegistryImageVerifier({ client });
+    const app = buildAdmissionApp({ policies: policies(cfg.pubPem), imageVerifier, https: tls });
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    process.send({ port: app.server.address().port });
+  }
+  process.on('message', (m) => m === 'stop' && process.exit(0));
+} else {
+  await main();
+}
+
+// ---------------------------------------------------------------- parent: setup, load, report
+async function main() {
+  const results = [];
+  const have = (cmd) => spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
+  if (!have('docker-registry') || !have('openssl')) {
+    console.log(JSON.stringify([{ bench: 'admission', skipped: 'needs docker-registry and openssl (Debian packages)' }]));
+    return;
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'duallane-bench-admission-'));
+  const children = [];
+  let registry;
+  try {
+    const cert = join(dir, 'tls.crt');
+    const key = join(dir, 'tls.key');
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=bench', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore' });
+    const ca = readFileSync(cert, 'utf8');
+    registry = await startRegistry(dir);
+    const { RegistryClient, pushArtifact, MEDIA_TYPES } = await dist('registry/index.js');
+    const { signOciSubject, attestOciSubject } = await dist('policy/bundle-cosign.js');
+    const client = new RegistryClient({ insecureRegistries: [registry.host], timeoutMs: 5000 });
+    const k = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const pubPem = k.publicKey.export({ type: 'spki', format: 'pem' });
+    const signer = { kind: 'key-object', privateKey: k.privateKey };
+    const coldCount = quick ? 5 : 20;
+    const images = [];
+    for (let i = 0; i < coldCount + 1; i++) {
+      const layer = gzipSync(Buffer.from(`layer ${i} ${Date.now()}`));
+      const cfgBlob = Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [`sha256:${createHash('sha256').update(layer).digest('hex')}`] } }));
+      const repo = `bench/app${i}`;
+      const p = await pushArtifact(client, registry.host, repo, 'v1', { config: { mediaType: MEDIA_TYPES.ociConfig, data: cfgBlob }, layers: [{ mediaType: MEDIA_TYPES.ociLayerTarGzip, data: layer }] });
+      const subject = { registry: registry.host, repository: repo, digest: p.digest, mediaType: p.mediaType, size: p.size };
+      await signOciSubject(client, subject, signer);
+      await attestOciSubject(client, subject, 'https://slsa.dev/provenance/v1', { buildDefinition: { buildType: 'x', externalParameters: {} }, runDetails: { builder: { id: BUILDER } } }, signer);
+      images.push({ ref: `${registry.host}/${repo}@${p.digest}`, repo, digest: p.digest });
+    }
+
+    const start = async (kind) => {
+      const child = fork(fileURLToPath(import.meta.url), ['--serve'], { env: { ...process.env, BENCH_CFG: JSON.stringify({ kind, cert, key, registry: registry.host, pubPem }) }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+      children.push(child);
+      const { port } = await new Promise((resolve, reject) => {
+        child.once('message', resolve);
+        child.once('exit', (c) => reject(new Error(`${kind} server exited ${c}`)));
+      });
+      return { child, url: `https://127.0.0.1:${port}/validate` };
+    };
+    const webhook = await start('webhook');
+    const anchor = await start('anchor');
+    const agent = new https.Agent({ keepAlive: true, maxSockets: 64, ca });
+    const post = (url, body) =>
+      new Promise((resolve, reject) => {
+        const t0 = process.hrtime.bigint();
+        const req = https.request(url, { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) }, timeout: 10_000 }, (res) => {
+          let out = '';
+          res.on('data', (d) => (out += d));
+          res.on('end', () => resolve({ ms: Number(process.hrtime.bigint() - t0) / 1e6, status: res.statusCode, body: out }));
+        });
+        req.on('error', reject);
+        req.on('timeout', () => req.destroy(new Error('timeout')));
+        req.end(body);
+      });
+
+    // ---- cold: each image seen for the first time by the webhook
+    const cold = [];
+    for (const img of images.slice(1)) {
+      const r = await post(webhook.url, review('cold', img.ref));
+      if (!JSON.parse(r.body).response.allowed) throw new Error(`cold review denied: ${r.body}`);
+      cold.push(r.ms);
+    }
+    const manifestGets = [];
+    for (const img of images.slice(1)) {
+      const t0 = process.hrtime.bigint();
+      await client.getManifest(registry.host, img.repo, img.digest);
+      manifestGets.push(Number(process.hrtime.bigint() - t0) / 1e6);
+    }
+    const coldMed = median(cold);
+    const getMed = median(manifestGets);
+    results.push({ bench: `admission cold review per image (${cold.length} images)`, anchor: 'one manifest GET', anchorRate: `${getMed.toFixed(2)} ms`, rate: `${coldMed.toFixed(1)} ms median, ${Math.max(...cold).toFixed(1)} ms max`, ratio: getMed / coldMed, extra: 'signature (.sig + v3 referrer) and SLSA attestation fetched and verified' });
+
+    // ---- warm: the same allowed image at a fixed rate (open loop)
+    const warmBody = review('warm', images[0].ref);
+    for (let i = 0; i < 200; i++) await post(webhook.url, warmBody); // warms cache, JIT, sockets
+    for (let i = 0; i < 200; i++) await post(anchor.url, warmBody);
+    const seconds = quick ? 2 : 6;
+    const rate = 500;
+    const w = await openLoop(post, webhook.url, warmBody, rate, seconds);
+    const a = await openLoop(post, anchor.url, warmBody, rate, seconds);
+    results.push({
+      bench: `admission warm latency @${rate} req/s for ${seconds}s`,
+      anchor: 'bare node:https canned review',
+      anchorRate: `p50 ${a.p50.toFixed(2)} ms p99 ${a.p99.toFixed(2)} ms`,
+      rate: `p50 ${w.p50.toFixed(2)} ms p99 ${w.p99.toFixed(2)} ms (${w.achieved.toFixed(0)} req/s achieved, ${w.errors} errors)`,
+      ratio: a.p99 / w.p99,
+      extra: `goal p99 < 5 ms: ${w.p99 < 5 ? 'met' : 'missed'}`,
+      pass: w.p99 < 5 && w.errors === 0,
+    });
+
+    // ---- throughput: closed loop
+    const tw = await closedLoop(post, webhook.url, warmBody, 16, quick ? 1.5 : 4);
+    const ta = await closedLoop(post, anchor.url, warmBody, 16, quick ? 1.5 : 4);
+    results.push({ bench: 'admission throughput (16 in flight, warm cache)', anchor: 'bare node:https canned review', anchorRate: `${ta.toFixed(0)} req/s`, rate: `${tw.toFixed(0)} req/s`, ratio: tw / ta });
+    agent.destroy();
+  } finally {
+    for (const c of children) c.kill('SIGTERM');
+    await registry?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+  console.log(JSON.stringify(results));
+}
+
+function median(xs) {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)];
+}
+function pct(xs, p) {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)];
+}
+
+/** Sends at a fixed rate regardless of replies; latency is send-to-reply; bounded by count and time. */
+async function openLoop(post, url, body, rate, seconds) {
+  const total = rate * seconds;
+  const lat = [];
+  let errors = 0;
+  const pending = [];
+  const t0 = performance.now();
+  for (let i = 0; i < total; i++) {
+    const due = t0 + (i * 1000) / rate;
+    const wait = due - performance.now();
+    if (wait > 1) await new Promise((r) => setTimeout(r, wait));
+    pending.push(
+      post(url, body).then(
+        (r) => (r.status === 200 ? lat.push(r.ms) : errors++),
+        () => errors++,
+      ),
+    );
+    if (performance.now() - t0 > seconds * 1000 + 5000) break;
+  }
+  await Promise.race([Promise.all(pending), new Promise((r) => setTimeout(r, 15_000))]);
+  const elapsed = (performance.now() - t0) / 1000;
+  return { p50: pct(lat, 50), p99: pct(lat, 99), achieved: lat.length / elapsed, errors };
+}
+
+async function closedLoop(post, url, body, concurrency, seconds) {
+  let done = 0;
+  const end = performance.now() + seconds * 1000;
+  const worker = async () => {
+    while (performance.now() < end) {
+      await post(url, body);
+      done++;
+    }
+  };
+  const t0 = performance.now();
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  return done / ((performance.now() - t0) / 1000);
+}
+
+async function startRegistry(dir) {
+  const port = await new Promise((resolve) => {
+    const s = net.createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const p = s.address().port;
+      s.close(() => resolve(p));
+    });
+  });
+  const cfg = join(dir, 'registry.yml');
+  writeFileSync(cfg, `version: 0.1\nlog:\n  level: error\n  accesslog:\n    disabled: true\nstorage:\n  filesystem:\n    rootdirectory: ${join(dir, 'data')}\nhttp:\n  addr: 127.0.0.1:${port}\n`);
+  const child = spawn('docker-registry', ['serve', cfg], { stdio: 'ignore' });
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    try {
+      if ((await fetch(`http://127.0.0.1:${port}/v2/`, { signal: AbortSignal.timeout(1000) })).status === 200) break;
+    } catch {
+      // not yet
+    }
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error('docker-registry did not start');
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return {
+    host: `127.0.0.1:${port}`,
+    stop: () =>
+      new Promise((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+      }),
+  };
+}
