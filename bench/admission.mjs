@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+/* global performance, fetch, AbortSignal */
 // Admission webhook benchmarks (a ratio against an anchor measured in the same run, on loopback):
 //   warm latency: p50/p99 of AdmissionReviews at a fixed 500 req/s (open loop, HTTPS, keep-alive) with
 //                 a warm digest cache, vs a bare node:https server answering a canned review (goal p99 < 5 ms)
