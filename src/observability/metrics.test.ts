@@ -80,6 +80,19 @@ describe('bounded accessors', () => {
     expect(code(() => m.counter('duallane_handoffs_pending' as never))).toBe('METRIC_TYPE_MISMATCH');
   });
 
+  it('the accessor types reject wrong metric kinds and missing labels at compile time', () => {
+    const m = new DuallaneMetrics({ defaultMetrics: false });
+    const never = (fn: () => void) => expect(fn).toBeTypeOf('function');
+    // @ts-expect-error a gauge is not a counter
+    never(() => m.counter('duallane_handoffs_pending'));
+    // @ts-expect-error the lane label is required
+    never(() => m.counter('duallane_handoffs_proposed_total').inc());
+    // @ts-expect-error histograms take seconds, not labels only
+    never(() => m.histogram('duallane_verification_duration_seconds').observe({ result: 'success' }));
+    // @ts-expect-error no such label
+    never(() => m.counter('duallane_replay_attempts_total').inc({ lane: 'codex', id: 'x' }));
+  });
+
   it('maps a value outside a set with a fallback to the fallback, never to a new series', async () => {
     const m = new DuallaneMetrics({ defaultMetrics: false });
     m.counter('duallane_handoffs_proposed_total').inc({ lane: 'a-configured-lane-name' });

@@ -70,6 +70,41 @@ describe('withSpan with the in-memory exporter', () => {
 });
 
 describe('OTLP export configured only by OTEL_* variables', () => {
+  it('sends protobuf by default when only OTEL_EXPORTER_OTLP_ENDPOINT is set', async () => {
+    const received: { path: string; type: string; body: Buffer }[] = [];
+    const server = http.createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (d: Buffer) => chunks.push(d));
+      req.on('end', () => {
+        received.push({ path: req.url ?? '', type: req.headers['content-type'] ?? '', body: Buffer.concat(chunks) });
+        res.writeHead(200, { 'content-type': 'application/x-protobuf' }).end();
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const saved = { ...process.env };
+    try {
+      delete process.env.OTEL_EXPORTER_OTLP_PROTOCOL;
+      delete process.env.OTEL_TRACES_EXPORTER;
+      process.env.OTEL_EXPORTER_OTLP_ENDPOINT = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      process.env.OTEL_SERVICE_NAME = 'duallane-test';
+      setup = initTracing();
+      expect(setup.exporters).toEqual(['otlp-http/protobuf']);
+      await traceSpans.admission({ policy: 'require-signed-images' }, (s) => s.setResult('deny'));
+      await setup.forceFlush();
+      expect(received).toHaveLength(1);
+      expect(received[0]!.path).toBe('/v1/traces');
+      expect(received[0]!.type).toBe('application/x-protobuf');
+      const bytes = received[0]!.body.toString('latin1');
+      for (const s of ['duallane.admission.review', 'duallane.policy', 'require-signed-images', 'duallane-test']) expect(bytes).toContain(s);
+    } finally {
+      process.env = saved;
+      await setup?.shutdown();
+      setup = undefined;
+      await new Promise((r) => server.close(r));
+    }
+  });
+
+
   it('sends spans to OTEL_EXPORTER_OTLP_ENDPOINT over real loopback HTTP (http/json)', async () => {
     const received: { path: string; body: string }[] = [];
     const server = http.createServer((req, res) => {
