@@ -143,6 +143,20 @@ describe('OCI client against a hostile registry (loopback HTTP server)', () => {
     expect(Date.now() - t0).toBeLessThan(2000);
   });
 
+  it('uses the referrers API when the registry implements it, and validates what it returns', async () => {
+    const subject = `sha256:${'d'.repeat(64)}`;
+    const ref = { mediaType: MEDIA_TYPES.ociManifest, digest: `sha256:${'e'.repeat(64)}`, size: 10, artifactType: MEDIA_TYPES.sigstoreBundleV03 };
+    const other = { ...ref, digest: `sha256:${'f'.repeat(64)}`, artifactType: 'application/spdx+json' };
+    routes.set(`/v2/x/referrers/${subject}?artifactType=${encodeURIComponent(MEDIA_TYPES.sigstoreBundleV03)}`, (res) =>
+      res.writeHead(200, { 'content-type': MEDIA_TYPES.ociIndex }).end(JSON.stringify({ schemaVersion: 2, mediaType: MEDIA_TYPES.ociIndex, manifests: [ref, other] })),
+    );
+    const c = new RegistryClient({ insecureRegistries: [host] });
+    // The registry may ignore the filter; the client applies it again.
+    expect(await c.referrers(host, 'x', subject, { artifactType: MEDIA_TYPES.sigstoreBundleV03 })).toEqual([ref]);
+    routes.set(`/v2/x/referrers/${subject}`, (res) => res.writeHead(200).end(JSON.stringify({ schemaVersion: 2, manifests: [{ digest: 'sha256:short' }] })));
+    expect(await codeOf(c.referrers(host, 'x', subject))).toBe('MANIFEST_INVALID');
+  });
+
   it('speaks HTTPS to registries not listed as insecure', () => {
     expect(new RegistryClient().baseUrl('ghcr.io')).toBe('https://ghcr.io');
     expect(new RegistryClient({ insecureRegistries: [host] }).baseUrl(host)).toBe(`http://${host}`);
