@@ -12,6 +12,7 @@ import { registerInitCommand } from './init.js';
 import { registerDbCommands } from './db.js';
 import { registerCredsCommands } from './creds.js';
 import { registerExecCommand } from './exec.js';
+import { registerHandoffCommands } from './handoff.js';
 
 /**
  * Every command group registers itself here, one line each. Keep this list the only place that
@@ -22,6 +23,7 @@ export function registerCommands(program: Command): void {
   registerDbCommands(program);
   registerCredsCommands(program);
   registerExecCommand(program);
+  registerHandoffCommands(program);
   registerKeysCommands(program);
   registerDigestCommand(program);
   registerPolicyCommands(program);

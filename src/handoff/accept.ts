@@ -1,0 +1,367 @@
+import { readFile } from 'node:fs/promises';
+import { relative } from 'node:path';
+import { attestStatement, makeStatement, parseBundleText, type VerifiedSigner } from '../attest/index.js';
+import { resolveConfigPath } from '../config/index.js';
+import { commitExists, ForgeError, git, localBranchSha, type Forge, type PullRequestRef } from '../forge/index.js';
+import { LedgerError, type Handoff, type LaneTx } from '../ledger/index.js';
+import { forgeFor, repositoryIdentity, type AcceptStep, type HandoffContext } from './handoff-context.js';
+import { HandoffError, type HandoffErrorCode } from './handoff-error.js';
+import { APPLIED_PREDICATE_TYPE, HANDOFF_PREDICATE_TYPE, parseHandoffPredicate, type AppliedPredicate, type HandoffPredicate } from './handoff-predicate.js';
+import { laneOfKind, signerForLane, verifyLaneBundle } from './lane-trust.js';
+import { parsePatch } from './parse-patch.js';
+import { treeOfArtifact } from './patch-artifact.js';
+import { checkScope, type ScopeViolation } from './scope-policy.js';
+
+export const PR_LABELS = (proposer: string) => [`lane:${proposer}`, 'handoff:verified', 'provenance:verified'];
+
+export interface AcceptOptions {
+  lane: string;
+  /** A handoff id, or 'next' for the oldest pending one (claimed with SKIP LOCKED). */
+  target: { id: string } | { next: true };
+}
+
+export interface VerificationCheck {
+  check: string;
+  ok: boolean;
+  detail?: string;
+}
+
+export interface AcceptResult {
+  id: string;
+  state: Handoff['state'];
+  lane: string;
+  proposerLane: string;
+  branch: string;
+  commit: string;
+  pr: { forge: Forge['kind']; number: number; url: string; labels: string[] };
+  appliedBundlePath: string;
+  verification: VerificationCheck[];
+  /** False when this run found everything already done (a re-run). */
+  resumed: boolean;
+}
+
+/** Codes that reject a proposal for good (recorded as `rejected`); anything else leaves it to a re-run. */
+const REJECTING: ReadonlySet<HandoffErrorCode> = new Set<HandoffErrorCode>([
+  'PATCH_MALFORMED',
+  'ARTIFACT_TAMPERED',
+  'ARTIFACT_NOT_CANONICAL',
+  'PREDICATE_INVALID',
+  'UNTRUSTED_SIGNER',
+  'SIGNATURE_INVALID',
+  'PREDICATE_TYPE_MISMATCH',
+  'SUBJECT_MISMATCH',
+  'EXPIRED',
+  'REPLAY',
+  'LEDGER_MISMATCH',
+  'REPOSITORY_MISMATCH',
+  'BASE_COMMIT_MISSING',
+  'SCOPE_VIOLATION',
+  'PATCH_DOES_NOT_APPLY',
+  'INPUT_TOO_LARGE',
+]);
+
+interface Verified {
+  predicate: HandoffPredicate;
+  proposerSigner: VerifiedSigner;
+  tree: string;
+  checks: VerificationCheck[];
+}
+
+/**
+ * Execute lane: verify a proposal before touching the repository, then apply it on
+ * `lane/<lane>/<id>`, push, open the pull request, label it, comment, and sign the applied
+ * attestation. States: proposed → claimed → verified → applied → pr_opened, or rejected with a
+ * reason code; each move is one ledger transaction with its audit row. Every step is idempotent
+ * (deterministic commit, never-forced push, forge lookups before creation), so re-running after a
+ * crash at any point finishes the work exactly once.
+ */
+export async function accept(ctx: HandoffContext, opts: AcceptOptions): Promise<AcceptResult> {
+  const lane = laneOfKind(ctx.config, opts.lane, 'execute');
+  const step = (s: AcceptStep) => ctx.onStep?.(s);
+
+  // 1. Claim (or resume what this lane already holds).
+  let claimedNow = false;
+  let h = await ctx.ledger.withLane(lane.name, async (tx) => {
+    if ('next' in opts.target) {
+      // A handoff this lane claimed before crashing comes first: finish it before taking new work.
+      const mine = await tx.sql.query<{ id: string }>(
+        `SELECT id FROM handoffs WHERE executor_lane = $1 AND state IN ('claimed', 'verified', 'applied') ORDER BY created_at, id LIMIT 1`,
+        [lane.name],
+      );
+      if (mine.rows[0]) return (await tx.getHandoff(mine.rows[0].id))!;
+      const claimed = await tx.claimNextPending();
+      if (!claimed) throw new HandoffError('NOTHING_PENDING', 'no pending handoff to accept');
+      claimedNow = true;
+      return claimed;
+    }
+    const cur = await tx.getHandoff(opts.target.id);
+    if (!cur) throw new HandoffError('NOT_FOUND', `no handoff ${opts.target.id}`);
+    if (cur.state === 'proposed') {
+      claimedNow = true;
+      return tx.transitionHandoff(cur.id, 'proposed', 'claimed');
+    }
+    return cur;
+  });
+  if (h.state === 'rejected') {
+    const code = REJECTING.has(h.rejectReason as HandoffErrorCode) ? (h.rejectReason as HandoffErrorCode) : 'STATE_CONFLICT';
+    throw new HandoffError(code, `handoff ${h.id} was rejected earlier: ${h.rejectReason}`, { details: { id: h.id, state: h.state, reason: h.rejectReason } });
+  }
+  if (h.executorLane && h.executorLane !== lane.name) throw new HandoffError('STATE_CONFLICT', `handoff ${h.id} is held by lane ${h.executorLane}`, { details: { id: h.id, state: h.state } });
+  if (h.state === 'expired') throw new HandoffError('EXPIRED', `handoff ${h.id} expired`);
+  const resumed = !claimedNow;
+  step('claimed');
+
+  // 2. Verify (read-only: the bundle, the artifact, the ledger and the object database).
+  let v: Verified;
+  try {
+    v = await verifyProposal(ctx, h, { checkExpiry: h.state === 'claimed' });
+  } catch (e) {
+    if (e instanceof HandoffError && REJECTING.has(e.code) && h.state === 'claimed') await reject(ctx, lane.name, h, e);
+    throw e;
+  }
+  if (h.state === 'claimed') {
+    const verifiedAt = ctx.now().toISOString();
+    const outcome = await ctx.ledger.withLane(lane.name, async (tx) => {
+      try {
+        await tx.consume(h.statementDigest, v.predicate.nonce, h.id);
+      } catch (e) {
+        if (e instanceof LedgerError && e.code === 'REPLAY') {
+          const err = new HandoffError('REPLAY', e.message, { cause: e });
+          await rejectIn(tx, h, err);
+          return err;
+        }
+        throw e;
+      }
+      return tx.transitionHandoff(h.id, 'claimed', 'verified', { meta: { verifiedAt, verification: v.checks }, audit: { checks: v.checks.length } });
+    });
+    if (outcome instanceof HandoffError) throw outcome;
+    h = outcome;
+  }
+  step('verified');
+
+  // 3. Apply: a deterministic commit on lane/<lane>/<id>, made without touching the working tree.
+  const branch = `lane/${lane.name}/${h.id}`;
+  const commit = await commitFor(ctx, h, v, lane.name, branch);
+  step('committed');
+  if (h.state === 'verified') {
+    h = await ctx.ledger.withLane(lane.name, (tx) => tx.transitionHandoff(h.id, 'verified', 'applied', { branch, commit, audit: { tree: v.tree } }));
+  }
+  step('applied');
+
+  // 4. Forge: push, pull request, labels, comment — each idempotent.
+  const forge = await forgeFor(ctx, lane.name);
+  await forge.push(ctx.repoDir, branch, commit);
+  step('pushed');
+  const pr: PullRequestRef = await forge.openPullRequest({
+    handoffId: h.id,
+    lane: lane.name,
+    branch,
+    base: v.predicate.targetBranch,
+    headSha: commit,
+    title: v.predicate.title,
+    body: prBody(h, v),
+  });
+  step('pr-created');
+  const labels = await forge.addLabels(pr.number, PR_LABELS(v.predicate.proposerLane));
+  await forge.comment(pr.number, verificationSummary(h, v, commit), `handoff:${h.id}`);
+  step('labeled');
+
+  // 5. The applied attestation, then the final transition (with the PR record) in one transaction.
+  let appliedBundlePath = typeof h.meta.appliedBundlePath === 'string' ? resolveConfigPath(ctx.config, h.meta.appliedBundlePath) : '';
+  if (h.state !== 'pr_opened') {
+    const applied: AppliedPredicate = {
+      handoffId: h.id,
+      statementDigest: h.statementDigest,
+      artifactDigest: h.artifactDigest,
+      proposerLane: v.predicate.proposerLane,
+      executorLane: lane.name,
+      proposerSigner: signerName(v.proposerSigner),
+      repository: v.predicate.repository,
+      baseCommit: v.predicate.baseCommit,
+      branch,
+      commit,
+      tree: v.tree,
+      pullRequest: { forge: forge.kind, number: pr.number, url: pr.url },
+      verification: v.checks,
+      appliedAt: ctx.now().toISOString(),
+    };
+    const statement = makeStatement(
+      [
+        { name: `handoff-statement-${h.id}`, digest: { sha256: h.statementDigest.slice(7) } },
+        { name: branch, digest: { gitCommit: commit } },
+      ],
+      APPLIED_PREDICATE_TYPE,
+      applied,
+    );
+    const bundle = await attestStatement(statement, signerForLane(ctx.config, lane, ctx.env), { lane: lane.name, attestationKind: 'applied' });
+    const stored = await ctx.store.put(Buffer.from(JSON.stringify(bundle, null, 2) + '\n'));
+    appliedBundlePath = stored.path;
+    step('attested');
+    h = await ctx.ledger.withLane(lane.name, async (tx) => {
+      await tx.recordPullRequest({ handoffId: h.id, forge: forge.kind, number: pr.number, url: pr.url, branch, headSha: commit, state: pr.state, labels });
+      return tx.transitionHandoff(h.id, 'applied', 'pr_opened', {
+        prNumber: pr.number,
+        prUrl: pr.url,
+        meta: { appliedBundlePath: relative(ctx.config.root, stored.path), appliedBundleDigest: stored.digest, labels },
+        audit: { appliedBundleDigest: stored.digest },
+      });
+    });
+  }
+  step('pr_opened');
+  return {
+    id: h.id,
+    state: h.state,
+    lane: lane.name,
+    proposerLane: h.proposerLane,
+    branch,
+    commit,
+    pr: { forge: forge.kind, number: pr.number, url: pr.url, labels },
+    appliedBundlePath,
+    verification: v.checks,
+    resumed,
+  };
+}
+
+/**
+ * Every check a proposal must pass before the repository is touched. The bundle and artifact are
+ * attacker-controlled; the ledger row is only the index that points at them, and must agree.
+ */
+export async function verifyProposal(ctx: HandoffContext, h: Handoff, opts: { checkExpiry: boolean }): Promise<Verified> {
+  const checks: VerificationCheck[] = [];
+  const bundlePath = resolveConfigPath(ctx.config, h.bundlePath);
+  const bundleText = await readFile(bundlePath, 'utf8').catch((cause) => {
+    throw new HandoffError('ARTIFACT_TAMPERED', `bundle ${h.bundlePath} is unreadable`, { cause });
+  });
+  if (typeof h.meta.bundleDigest === 'string') await ctx.store.get(h.meta.bundleDigest, { maxBytes: 4 * 1024 * 1024 });
+  checks.push({ check: 'bundle-intact', ok: true });
+  const artifact = await ctx.store.get(h.artifactDigest);
+  checks.push({ check: 'artifact-intact', ok: true, detail: h.artifactDigest });
+  let bundle: unknown;
+  try {
+    bundle = parseBundleText(bundleText);
+  } catch (cause) {
+    throw new HandoffError('SIGNATURE_INVALID', 'the bundle is not a Sigstore bundle', { cause });
+  }
+  const lv = await verifyLaneBundle(ctx.config, 'propose', bundle, { artifact }, HANDOFF_PREDICATE_TYPE);
+  checks.push({ check: 'signature', ok: true, detail: `lane ${lv.lane.name}: ${signerName(lv.signer)}` });
+  checks.push({ check: 'predicate-type', ok: true, detail: HANDOFF_PREDICATE_TYPE });
+  checks.push({ check: 'subject-digest', ok: true, detail: h.artifactDigest });
+  const parsed = parseHandoffPredicate(lv.statement.predicate);
+  if (!parsed.ok) throw new HandoffError('PREDICATE_INVALID', parsed.problems.map((p) => `${p.path}: ${p.message}`).join('; '), { details: { problems: parsed.problems } });
+  const p = parsed.predicate;
+  if (p.proposerLane !== lv.lane.name || h.proposerLane !== lv.lane.name) throw new HandoffError('UNTRUSTED_SIGNER', `signed by lane ${lv.lane.name}, but the proposal names lane ${p.proposerLane} and the ledger ${h.proposerLane}`);
+  const mismatch = [
+    ['id', p.handoffId, h.id],
+    ['statement digest', lv.statementDigest, h.statementDigest],
+    ['artifact digest', p.artifact.digest, h.artifactDigest],
+    ['nonce', p.nonce, h.nonce],
+    ['base commit', p.baseCommit, h.baseCommit],
+    ['target branch', p.targetBranch, h.targetBranch],
+  ].find(([, a, b]) => a !== b);
+  if (mismatch) throw new HandoffError('LEDGER_MISMATCH', `the signed ${mismatch[0]} differs from the ledger's`);
+  checks.push({ check: 'ledger-binding', ok: true });
+  // Expiry is judged when the executor takes the proposal; a re-run finishing verified work is not a new acceptance.
+  if (opts.checkExpiry && Date.parse(p.expiresAt) <= ctx.now().getTime()) throw new HandoffError('EXPIRED', `proposal expired at ${p.expiresAt}`);
+  checks.push({ check: 'not-expired', ok: true, detail: p.expiresAt });
+  await ctx.ledger.withLane(h.executorLane ?? lane0(ctx), async (tx: LaneTx) => {
+    const { rows } = await tx.sql.query<{ handoff_id: string }>('SELECT handoff_id FROM consumed WHERE statement_digest = $1 OR nonce = $2', [h.statementDigest, p.nonce]);
+    if (rows.some((r) => r.handoff_id !== h.id)) throw new HandoffError('REPLAY', `statement or nonce of ${h.id} was consumed by handoff ${rows[0]!.handoff_id}`);
+  });
+  checks.push({ check: 'single-use', ok: true });
+  if (p.repository !== repositoryIdentity(ctx.config)) throw new HandoffError('REPOSITORY_MISMATCH', `proposal is for ${p.repository}, this repository is ${repositoryIdentity(ctx.config)}`);
+  checks.push({ check: 'repository', ok: true, detail: p.repository });
+  if (!(await commitExists(ctx.repoDir, p.baseCommit))) throw new HandoffError('BASE_COMMIT_MISSING', `base commit ${p.baseCommit} is not in ${ctx.repoDir}`);
+  checks.push({ check: 'base-commit', ok: true, detail: p.baseCommit });
+  const patch = parsePatch(artifact);
+  const changed = patch.files.map((f) => `${f.path}\0${f.digest}`).sort().join('\n');
+  const signed = p.changedPaths.map((f) => `${f.path}\0${f.digest}`).sort().join('\n');
+  if (changed !== signed) throw new HandoffError('LEDGER_MISMATCH', 'the changed paths and digests in the predicate differ from the artifact');
+  const execLane = ctx.config.lanes.find((l) => l.name === (h.executorLane ?? lane0(ctx)))!;
+  const violations: ScopeViolation[] = checkScope(patch, execLane.scope);
+  if (violations.length > 0) {
+    throw new HandoffError('SCOPE_VIOLATION', `${violations.length} scope violation(s): ${violations.map((x) => `${x.code}${x.path ? ` ${x.path}` : ''}`).join(', ')}`, { details: { violations } });
+  }
+  checks.push({ check: 'scope-policy', ok: true, detail: `${patch.files.length} files, +${patch.added} -${patch.removed}` });
+  const tree = await treeOfArtifact(ctx.repoDir, p.baseCommit, artifact);
+  checks.push({ check: 'applies-canonically', ok: true, detail: `tree ${tree}` });
+  return { predicate: p, proposerSigner: lv.signer, tree, checks };
+}
+
+function lane0(ctx: HandoffContext): string {
+  return ctx.config.lanes.find((l) => l.kind === 'execute')!.name;
+}
+
+async function reject(ctx: HandoffContext, laneName: string, h: Handoff, e: HandoffError): Promise<void> {
+  await ctx.ledger.withLane(laneName, (tx) => rejectIn(tx, h, e)).catch((x) => {
+    if (x instanceof LedgerError && x.code === 'STATE_CONFLICT') return; // someone else decided first
+    throw x;
+  });
+}
+
+async function rejectIn(tx: LaneTx, h: Handoff, e: HandoffError): Promise<void> {
+  await tx.transitionHandoff(h.id, 'claimed', 'rejected', {
+    rejectReason: e.code,
+    meta: { rejection: { code: e.code, message: e.message.slice(0, 500), ...(e.details ? { details: e.details } : {}) } },
+    audit: { reason: e.code },
+  });
+}
+
+/**
+ * The commit for a handoff: tree from the verified artifact, parent the base commit, message with
+ * trailers, author and dates fixed from the ledger (verifiedAt), so the same handoff always yields
+ * the same SHA and a re-run after a crash finds it instead of making a second one.
+ */
+async function commitFor(ctx: HandoffContext, h: Handoff, v: Verified, laneName: string, branch: string): Promise<string> {
+  const verifiedAt = typeof h.meta.verifiedAt === 'string' ? h.meta.verifiedAt : ctx.now().toISOString();
+  const date = `${Math.floor(Date.parse(verifiedAt) / 1000)} +0000`;
+  const message = [
+    v.predicate.title,
+    '',
+    ...(v.predicate.summary ? [v.predicate.summary.replace(/\r/g, ''), ''] : []),
+    `Handoff-Id: ${h.id}`,
+    `Handoff-Statement-Digest: ${h.statementDigest}`,
+    `Proposed-By-Lane: ${v.predicate.proposerLane}`,
+    '',
+  ].join('\n');
+  const env = {
+    GIT_AUTHOR_NAME: `duallane ${laneName}`,
+    GIT_AUTHOR_EMAIL: `${laneName}@lanes.duallane.invalid`,
+    GIT_COMMITTER_NAME: `duallane ${laneName}`,
+    GIT_COMMITTER_EMAIL: `${laneName}@lanes.duallane.invalid`,
+    GIT_AUTHOR_DATE: date,
+    GIT_COMMITTER_DATE: date,
+  };
+  const sha = (await git(['commit-tree', v.tree, '-p', v.predicate.baseCommit, '-F', '-'], { cwd: ctx.repoDir, env, input: message })).stdout.toString('utf8').trim();
+  const existing = await localBranchSha(ctx.repoDir, branch);
+  if (existing === sha) return sha;
+  if (existing !== null) throw new ForgeError('BRANCH_CONFLICT', `branch ${branch} exists at ${existing.slice(0, 12)}, not the handoff's commit ${sha.slice(0, 12)}`);
+  // The empty old value makes update-ref fail if the branch appeared meanwhile: never overwrite.
+  await git(['update-ref', '-m', `duallane: handoff ${h.id}`, `refs/heads/${branch}`, sha, ''], { cwd: ctx.repoDir });
+  if (h.commit && h.commit !== sha) throw new HandoffError('STATE_CONFLICT', `ledger records commit ${h.commit} for ${h.id}, git computed ${sha}`);
+  return sha;
+}
+
+function signerName(s: VerifiedSigner): string {
+  return s.kind === 'key' ? `key ${s.keyId.slice(0, 16)}` : `${s.identity} (${s.issuer})`;
+}
+
+function prBody(h: Handoff, v: Verified): string {
+  return [
+    v.predicate.summary || v.predicate.title,
+    '',
+    `Handoff \`${h.id}\` proposed by lane \`${v.predicate.proposerLane}\`, verified and applied by duallane.`,
+    `Statement: \`${h.statementDigest}\``,
+  ].join('\n');
+}
+
+function verificationSummary(h: Handoff, v: Verified, commit: string): string {
+  return [
+    `### duallane verification: handoff \`${h.id}\``,
+    '',
+    '| check | result | detail |',
+    '|---|---|---|',
+    ...v.checks.map((c) => `| ${c.check} | ${c.ok ? 'ok' : 'FAILED'} | ${(c.detail ?? '').replace(/\|/g, '\\|')} |`),
+    '',
+    `Commit \`${commit}\` (tree \`${v.tree}\`), base \`${v.predicate.baseCommit}\`.`,
+  ].join('\n');
+}

@@ -1,0 +1,163 @@
+import { randomBytes } from 'node:crypto';
+import { relative } from 'node:path';
+import { ulid } from 'ulid';
+import { attestStatement, makeStatement, parseBundleText } from '../attest/index.js';
+import { isSafeBranchName } from '../forge/index.js';
+import { LedgerError, type Handoff } from '../ledger/index.js';
+import { repositoryIdentity, type HandoffContext } from './handoff-context.js';
+import { HandoffError } from './handoff-error.js';
+import { HANDOFF_PREDICATE_TYPE, parseHandoffPredicate, type HandoffPredicate } from './handoff-predicate.js';
+import { laneOfKind, signerForLane, statementDigestOf, verifyLaneBundle } from './lane-trust.js';
+import { parsePatch, type ParsedPatch } from './parse-patch.js';
+import { patchFromFile, patchFromWorktree, type PatchArtifact } from './patch-artifact.js';
+import { checkScope, type ScopeViolation } from './scope-policy.js';
+
+export interface ProposeOptions {
+  lane: string;
+  title: string;
+  summary?: string;
+  /** Base ref (default HEAD). */
+  base?: string;
+  source: { kind: 'worktree' } | { kind: 'patch'; bytes: Buffer };
+  /** Lifetime in milliseconds (default 24 h). */
+  expiresInMs?: number;
+  /** Branch the pull request targets (default: the forge's usual `main`). */
+  targetBranch?: string;
+}
+
+export interface ProposeResult {
+  id: string;
+  state: Handoff['state'];
+  lane: string;
+  statementDigest: string;
+  artifactDigest: string;
+  artifactPath: string;
+  bundlePath: string;
+  baseCommit: string;
+  targetBranch: string;
+  expiresAt: string;
+  changedPaths: HandoffPredicate['changedPaths'];
+  /** What the lane's own scope policy says (the execute lane decides; this is advice). */
+  scopeWarnings: ScopeViolation[];
+}
+
+export const DEFAULT_EXPIRY_MS = 24 * 3600 * 1000;
+
+/**
+ * Propose lane: turns a change into a deterministic patch artifact, signs an in-toto statement with
+ * the handoff predicate, stores both content-addressed, and records the handoff marker (`proposed`)
+ * in one ledger transaction with its audit row. Touches neither the working tree nor any ref.
+ */
+export async function propose(ctx: HandoffContext, opts: ProposeOptions): Promise<ProposeResult> {
+  const lane = laneOfKind(ctx.config, opts.lane, 'propose');
+  const title = opts.title.trim();
+  if (!title || title.length > 256) throw new HandoffError('BAD_USAGE', '--title must be 1 to 256 characters');
+  const targetBranch = opts.targetBranch ?? 'main';
+  if (!isSafeBranchName(targetBranch)) throw new HandoffError('BAD_USAGE', `unsafe target branch ${JSON.stringify(targetBranch)}`);
+  const expiresInMs = opts.expiresInMs ?? DEFAULT_EXPIRY_MS;
+  if (!(expiresInMs > 0) || expiresInMs > 30 * 24 * 3600 * 1000) throw new HandoffError('BAD_USAGE', '--expires must be between 1s and 30d');
+
+  let artifact: PatchArtifact;
+  let parsed: ParsedPatch;
+  try {
+    artifact = opts.source.kind === 'worktree' ? await patchFromWorktree(ctx.repoDir, opts.base ?? 'HEAD') : await patchFromFile(ctx.repoDir, opts.source.bytes, opts.base ?? 'HEAD');
+    parsed = parsePatch(artifact.bytes);
+  } catch (e) {
+    // At proposal time a patch that does not parse or apply is the caller's input problem.
+    if (e instanceof HandoffError && (e.code === 'PATCH_MALFORMED' || e.code === 'PATCH_DOES_NOT_APPLY')) {
+      throw new HandoffError('BAD_USAGE', e.message, { cause: e });
+    }
+    throw e;
+  }
+  const stored = await ctx.store.put(artifact.bytes);
+  const id = ulid();
+  const created = ctx.now();
+  const predicate: HandoffPredicate = {
+    handoffId: id,
+    nonce: randomBytes(32).toString('hex'),
+    proposerLane: lane.name,
+    repository: repositoryIdentity(ctx.config),
+    baseCommit: artifact.baseCommit,
+    targetBranch,
+    artifact: { digest: artifact.digest, size: artifact.bytes.length, mediaType: 'text/x-patch' },
+    changedPaths: parsed.files.map((f) => ({ path: f.path, status: f.status, digest: f.digest, added: f.added, removed: f.removed, binary: f.binary, mode: f.newMode ?? f.oldMode })),
+    title,
+    summary: opts.summary ?? '',
+    createdAt: created.toISOString(),
+    expiresAt: new Date(created.getTime() + expiresInMs).toISOString(),
+  };
+  const checked = parseHandoffPredicate(predicate);
+  if (!checked.ok) throw new HandoffError('BAD_USAGE', `proposal does not fit the predicate schema: ${checked.problems.map((p) => `${p.path}: ${p.message}`).join('; ')}`);
+  const statement = makeStatement([{ name: `handoff-${id}.patch`, digest: { sha256: artifact.digest.slice(7) } }], HANDOFF_PREDICATE_TYPE, predicate);
+  const bundle = await attestStatement(statement, signerForLane(ctx.config, lane, ctx.env), { lane: lane.name, attestationKind: 'proposal' });
+  return record(ctx, lane.name, bundle, artifact.bytes, stored.path, checkScope(parsed, lane.scope));
+}
+
+export interface SubmitOptions {
+  /** The Sigstore bundle's JSON text and the artifact bytes, e.g. received over the API. */
+  bundleText: string;
+  artifact: Buffer;
+}
+
+/**
+ * Records a proposal that was signed elsewhere (another machine, the HTTP API). The bundle must
+ * verify against a propose lane's identity before anything is stored; the same statement or nonce
+ * a second time is a REPLAY.
+ */
+export async function submit(ctx: HandoffContext, opts: SubmitOptions): Promise<ProposeResult> {
+  const bundle = parseBundleText(opts.bundleText);
+  const v = await verifyLaneBundle(ctx.config, 'propose', bundle, { artifact: opts.artifact }, HANDOFF_PREDICATE_TYPE);
+  const pred = parseHandoffPredicate(v.statement.predicate);
+  if (!pred.ok) throw new HandoffError('PREDICATE_INVALID', pred.problems.map((p) => `${p.path}: ${p.message}`).join('; '), { details: { problems: pred.problems } });
+  if (pred.predicate.proposerLane !== v.lane.name) throw new HandoffError('UNTRUSTED_SIGNER', `signed by lane ${v.lane.name} but claims lane ${pred.predicate.proposerLane}`);
+  const stored = await ctx.store.put(opts.artifact);
+  return record(ctx, v.lane.name, bundle, opts.artifact, stored.path, checkScope(parsePatch(opts.artifact), v.lane.scope));
+}
+
+async function record(ctx: HandoffContext, laneName: string, bundle: unknown, _artifact: Buffer, artifactPath: string, scopeWarnings: ScopeViolation[]): Promise<ProposeResult> {
+  const bundleBytes = Buffer.from(JSON.stringify(bundle, null, 2) + '\n');
+  const bundleStored = await ctx.store.put(bundleBytes);
+  const statementDigest = statementDigestOf(bundle);
+  const payload = JSON.parse(Buffer.from((bundle as { dsseEnvelope: { payload: string } }).dsseEnvelope.payload, 'base64').toString('utf8')) as { predicate: HandoffPredicate };
+  const p = payload.predicate;
+  const rel = (x: string) => relative(ctx.config.root, x);
+  let h: Handoff;
+  try {
+    h = await ctx.ledger.withLane(laneName, async (tx) => {
+      if (await tx.isConsumed(statementDigest, p.nonce)) throw new HandoffError('REPLAY', `statement ${statementDigest} or its nonce was already consumed`);
+      if (await tx.getHandoff(p.handoffId)) throw new HandoffError('REPLAY', `handoff ${p.handoffId} is already recorded`);
+      const { rows } = await tx.sql.query('SELECT 1 FROM handoffs WHERE statement_digest = $1 OR nonce = $2', [statementDigest, p.nonce]);
+      if (rows.length > 0) throw new HandoffError('REPLAY', `statement ${statementDigest} or its nonce is already recorded`);
+      return tx.insertHandoff({
+        id: p.handoffId,
+        statementDigest,
+        artifactDigest: p.artifact.digest,
+        bundlePath: rel(bundleStored.path),
+        artifactPath: rel(artifactPath),
+        baseCommit: p.baseCommit,
+        targetBranch: p.targetBranch,
+        expiresAt: p.expiresAt,
+        title: p.title,
+        nonce: p.nonce,
+        meta: { bundleDigest: bundleStored.digest, summary: p.summary.slice(0, 2000), changedPaths: p.changedPaths.length },
+      });
+    });
+  } catch (e) {
+    if (e instanceof LedgerError && e.details?.sqlstate === '23505') throw new HandoffError('REPLAY', 'this proposal is already recorded', { cause: e });
+    throw e;
+  }
+  return {
+    id: h.id,
+    state: h.state,
+    lane: laneName,
+    statementDigest,
+    artifactDigest: p.artifact.digest,
+    artifactPath,
+    bundlePath: bundleStored.path,
+    baseCommit: p.baseCommit,
+    targetBranch: p.targetBranch,
+    expiresAt: h.expiresAt,
+    changedPaths: p.changedPaths,
+    scopeWarnings,
+  };
+}
