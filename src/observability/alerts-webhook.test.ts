@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { normalizeAlertmanagerPayload } from './alerts-webhook.js';
+import { countReceivedAlerts, normalizeAlertmanagerPayload } from './alerts-webhook.js';
+import { DuallaneMetrics } from './metrics.js';
 import { ObservabilityError } from './observability-error.js';
 
 // Shape as sent by Alertmanager 0.25 (captured from a webhook receiver).
@@ -50,6 +51,14 @@ describe('normalizeAlertmanagerPayload', () => {
       summary: 'Admission denied a workload under policy require-signed-images',
     });
     expect(n.alerts[1]).toMatchObject({ severity: 'none', status: 'resolved', endsAt: '2026-11-24T02:30:00.000Z', summary: '' });
+  });
+
+  it('counts received alerts by status and severity', async () => {
+    const m = new DuallaneMetrics({ defaultMetrics: false });
+    countReceivedAlerts(normalizeAlertmanagerPayload(payload), m);
+    const text = await m.render();
+    expect(text).toContain('duallane_alerts_received_total{status="firing",severity="warning"} 1');
+    expect(text).toContain('duallane_alerts_received_total{status="resolved",severity="none"} 1');
   });
 
   it.each([

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { getMetrics, type DuallaneMetrics } from './metrics.js';
 import { ObservabilityError } from './observability-error.js';
 
 /**
@@ -91,4 +92,9 @@ export function normalizeAlertmanagerPayload(body: unknown): NormalizedAlerts {
       generatorURL: a.generatorURL,
     })),
   };
+}
+
+/** Counts received alerts in duallane_alerts_received_total{status,severity}; call after storing them. */
+export function countReceivedAlerts(n: NormalizedAlerts, metrics: DuallaneMetrics = getMetrics()): void {
+  for (const a of n.alerts) metrics.counter('duallane_alerts_received_total').inc({ status: a.status, severity: a.severity });
 }

@@ -22,7 +22,7 @@ export {
   type BoundedHistogram,
 } from './metrics.js';
 export { DUALLANE_VERSION } from './version.js';
-export { normalizeAlertmanagerPayload, type AlertmanagerPayload, type AlertRecord, type NormalizedAlerts } from './alerts-webhook.js';
+export { normalizeAlertmanagerPayload, countReceivedAlerts, type AlertmanagerPayload, type AlertRecord, type NormalizedAlerts } from './alerts-webhook.js';
 export { buildDashboard, renderDashboard, dashboardIsCurrent, dashboardMetricNames, DASHBOARD_UID, DEFAULT_DASHBOARD_PATH } from './dashboard.js';
 export {
   withSpan,
@@ -38,3 +38,4 @@ export {
   type TraceExporterKind,
 } from './tracing.js';
 export { createLogger, scrubSecrets, REDACTED, REDACT_PATHS, type LoggerFactoryOptions } from './logger.js';
+export { recordLedgerSnapshot, type LedgerSnapshot } from './ledger-gauges.js';
