@@ -133,7 +133,7 @@ describe.each(backends)('lane roles on %s', (_name, make, enabled) => {
     const superuser = (sql: string) => b.admin.withAdmin((tx) => tx.sql.exec(`SET LOCAL session_replication_role = replica; ${sql}`));
 
     await superuser(`UPDATE audit_log SET payload = '{"i": 99}' WHERE seq = 3`);
-    let r = await b.admin.verifyAudit();
+    const r = await b.admin.verifyAudit();
     expect(r.ok).toBe(false);
     expect(r.findings).toEqual([expect.objectContaining({ kind: 'edited', seq: 3 })]);
   });
