@@ -1,21 +1,9 @@
 import { sign as cryptoSign, createPublicKey, type KeyObject } from 'node:crypto';
 import { BUNDLE_V03_MEDIA_TYPE, bundleToJSON, type Bundle, type SerializedBundle } from '@sigstore/bundle';
-import {
-  DSSEBundleBuilder,
-  FulcioSigner,
-  MessageSignatureBundleBuilder,
-  RekorWitness,
-  TSAWitness,
-  CIContextProvider,
-  type BundleBuilder,
-  type IdentityProvider,
-  type Signature,
-  type Signer as SigstoreSigner,
-  type Witness,
-} from '@sigstore/sign';
+import type { BundleBuilder, IdentityProvider, Signature, Signer as SigstoreSigner, Witness } from '@sigstore/sign';
 import { AttestError } from './attest-error.js';
 import { keyIdOf, loadPrivateKey } from './keys.js';
-import { getMetrics } from '../observability/index.js';
+import { getMetrics } from '../observability/metrics.js';
 import { IN_TOTO_PAYLOAD_TYPE, SLSA_PROVENANCE_V1, type Statement } from './statement.js';
 
 /** Who signs: a local key, or a short-lived Fulcio certificate bound to an OIDC identity. */
@@ -42,6 +30,7 @@ export interface SignContext {
 
 /** Signs `data` and returns a Sigstore bundle v0.3 holding a message signature. */
 export async function signBlob(data: Buffer, signer: Signer, ctx: SignContext = {}): Promise<SerializedBundle> {
+  const { MessageSignatureBundleBuilder } = await sigstoreSign();
   const builder = new MessageSignatureBundleBuilder(await builderOptions(signer));
   const bundle = toV03(await build(builder, { data }));
   countSignature(signer, ctx);
@@ -50,6 +39,7 @@ export async function signBlob(data: Buffer, signer: Signer, ctx: SignContext = 
 
 /** Signs an in-toto Statement as a DSSE envelope (payloadType application/vnd.in-toto+json). */
 export async function attestStatement(statement: Statement, signer: Signer, ctx: SignContext = {}): Promise<SerializedBundle> {
+  const { DSSEBundleBuilder } = await sigstoreSign();
   const builder = new DSSEBundleBuilder({ ...(await builderOptions(signer)), certificateChain: false });
   const bundle = toV03(await build(builder, { data: Buffer.from(JSON.stringify(statement)), type: IN_TOTO_PAYLOAD_TYPE }));
   countSignature(signer, ctx);
@@ -93,6 +83,7 @@ async function builderOptions(signer: Signer): Promise<{ signer: SigstoreSigner;
     case 'key-object':
       return { signer: keySigner(signer.privateKey), witnesses: [] };
     case 'keyless': {
+      const { CIContextProvider, FulcioSigner, RekorWitness, TSAWitness } = await sigstoreSign();
       const timeout = signer.timeoutMs ?? 30_000;
       const identityProvider: IdentityProvider = signer.identityToken
         ? { getToken: async () => signer.identityToken as string }
@@ -107,6 +98,9 @@ async function builderOptions(signer: Signer): Promise<{ signer: SigstoreSigner;
     }
   }
 }
+
+/** @sigstore/sign (and its HTTP stack) loads only when something is signed. */
+const sigstoreSign = () => import('@sigstore/sign');
 
 function keySigner(privateKey: KeyObject): SigstoreSigner {
   const publicKey = createPublicKey(privateKey);

@@ -1,6 +1,5 @@
 import { readFile } from 'node:fs/promises';
 import { TrustedRoot } from '@sigstore/protobuf-specs';
-import { getTrustedRoot } from '@sigstore/tuf';
 import { toTrustMaterial, type TrustMaterial } from '@sigstore/verify';
 import { AttestError } from './attest-error.js';
 
@@ -35,6 +34,8 @@ export function parseTrustedRoot(text: string | object, label = 'trusted root'):
  */
 export async function publicGoodTrustedRoot(opts: { cachePath?: string; timeoutMs?: number } = {}): Promise<TrustedRoot> {
   try {
+    // TUF (and its HTTP client) loads only when the public-good root is actually needed.
+    const { getTrustedRoot } = await import('@sigstore/tuf');
     return await getTrustedRoot({ cachePath: opts.cachePath, timeout: opts.timeoutMs ?? 5000, retry: 0 });
   } catch (cause) {
     throw new AttestError(

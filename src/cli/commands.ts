@@ -1,36 +1,41 @@
 import type { Command } from 'commander';
-import { registerDigestCommand } from './digest.js';
-import { registerPolicyCommands } from './policy.js';
-import { registerPolicyBundleCommands } from './policy-bundle.js';
-import { registerAdmissionCommands } from './admission.js';
-import { registerLabelsCommands } from './labels.js';
-import { registerObservabilityCommands } from './observability.js';
-import { registerKeysCommands } from './keys.js';
-import { registerSignCommands } from './sign.js';
-import { registerVerifyCommand } from './verify.js';
-import { registerInitCommand } from './init.js';
-import { registerDbCommands } from './db.js';
-import { registerCredsCommands } from './creds.js';
-import { registerExecCommand } from './exec.js';
-import { registerHandoffCommands } from './handoff.js';
+
+type Register = (program: Command) => void;
 
 /**
- * Every command group registers itself here, one line each. Keep this list the only place that
- * knows all groups; each group lives in its own file under src/cli/.
+ * Every command group, with the top-level command names it registers and a loader. Only the group
+ * named on the command line is imported, so `duallane verify` never loads the policy engine, the
+ * Grafana SDK or Fastify; `--help` (or an unknown name) loads them all. To add a group: one entry.
  */
-export function registerCommands(program: Command): void {
-  registerInitCommand(program);
-  registerDbCommands(program);
-  registerCredsCommands(program);
-  registerExecCommand(program);
-  registerHandoffCommands(program);
-  registerKeysCommands(program);
-  registerDigestCommand(program);
-  registerPolicyCommands(program);
-  registerPolicyBundleCommands(program);
-  registerAdmissionCommands(program);
-  registerLabelsCommands(program);
-  registerObservabilityCommands(program);
-  registerSignCommands(program);
-  registerVerifyCommand(program);
+const GROUPS: { names: string[]; load: () => Promise<Register> }[] = [
+  { names: ['init'], load: async () => (await import('./init.js')).registerInitCommand },
+  { names: ['db'], load: async () => (await import('./db.js')).registerDbCommands },
+  { names: ['creds'], load: async () => (await import('./creds.js')).registerCredsCommands },
+  { names: ['exec'], load: async () => (await import('./exec.js')).registerExecCommand },
+  { names: ['handoff'], load: async () => (await import('./handoff.js')).registerHandoffCommands },
+  { names: ['keys'], load: async () => (await import('./keys.js')).registerKeysCommands },
+  { names: ['digest'], load: async () => (await import('./digest.js')).registerDigestCommand },
+  { names: ['sign', 'attest'], load: async () => (await import('./sign.js')).registerSignCommands },
+  { names: ['verify'], load: async () => (await import('./verify.js')).registerVerifyCommand },
+  {
+    names: ['policy'],
+    load: async () => {
+      const [{ registerPolicyCommands }, { registerPolicyBundleCommands }] = await Promise.all([import('./policy.js'), import('./policy-bundle.js')]);
+      return (program) => {
+        registerPolicyCommands(program);
+        registerPolicyBundleCommands(program);
+      };
+    },
+  },
+  { names: ['admission'], load: async () => (await import('./admission.js')).registerAdmissionCommands },
+  { names: ['labels'], load: async () => (await import('./labels.js')).registerLabelsCommands },
+  { names: ['dashboard'], load: async () => (await import('./observability.js')).registerObservabilityCommands },
+  { names: ['serve'], load: async () => (await import('./serve.js')).registerServeCommand },
+];
+
+/** Registers the group `args` names (the first non-option argument), or every group when none matches. */
+export async function registerCommands(program: Command, args: string[]): Promise<void> {
+  const name = args.find((a) => !a.startsWith('-'));
+  const wanted = GROUPS.filter((g) => name !== undefined && g.names.includes(name));
+  for (const g of wanted.length > 0 ? wanted : GROUPS) (await g.load())(program);
 }

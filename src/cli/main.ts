@@ -10,7 +10,7 @@ program
   .showHelpAfterError('(run with --help for usage)')
   .exitOverride();
 
-registerCommands(program);
+await registerCommands(program, process.argv.slice(2));
 
 // Every subcommand inherits exitOverride so bad flags exit 2 instead of commander's default 1.
 function applyOverrides(cmd: Command): void {
@@ -20,8 +20,17 @@ function applyOverrides(cmd: Command): void {
 applyOverrides(program);
 
 const wantsJson = process.argv.includes('--json');
+// Spans leave the process only when the standard OTEL_* variables ask for it; the SDK loads only then.
+const env = process.env;
+const tracing =
+  env.OTEL_TRACES_EXPORTER || env.OTEL_EXPORTER_OTLP_ENDPOINT || env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT
+    ? await import('../observability/tracing-setup.js').then((m) => m.initTracing()).catch((e: unknown) => {
+        process.exitCode = reportError(e, wantsJson);
+        return undefined;
+      })
+    : undefined;
 try {
-  await program.parseAsync(process.argv);
+  if (process.exitCode === undefined || process.exitCode === 0) await program.parseAsync(process.argv);
 } catch (e) {
   if (e instanceof CommanderError) {
     // help and version are not errors.
@@ -30,4 +39,6 @@ try {
   } else {
     process.exitCode = reportError(e, wantsJson);
   }
+} finally {
+  await tracing?.shutdown().catch(() => undefined);
 }

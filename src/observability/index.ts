@@ -27,15 +27,11 @@ export { buildDashboard, renderDashboard, dashboardIsCurrent, dashboardMetricNam
 export {
   withSpan,
   traceSpans,
-  initTracing,
-  selectTraceExporters,
   SPAN_ATTRIBUTES,
   type DuallaneSpanName,
   type DuallaneSpanAttributes,
   type SpanHandle,
-  type TracingOptions,
-  type TracingSetup,
-  type TraceExporterKind,
 } from './tracing.js';
+export { initTracing, selectTraceExporters, type TracingOptions, type TracingSetup, type TraceExporterKind } from './tracing-setup.js';
 export { createLogger, scrubSecrets, REDACTED, REDACT_PATHS, type LoggerFactoryOptions } from './logger.js';
 export { recordLedgerSnapshot, type LedgerSnapshot } from './ledger-gauges.js';

@@ -4,7 +4,8 @@ import { SpanStatusCode } from '@opentelemetry/api';
 import { InMemorySpanExporter } from '@opentelemetry/sdk-trace-base';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ObservabilityError } from './observability-error.js';
-import { initTracing, selectTraceExporters, traceSpans, withSpan, type TracingSetup } from './tracing.js';
+import { traceSpans, withSpan } from './tracing.js';
+import { initTracing, selectTraceExporters, type TracingSetup } from './tracing-setup.js';
 
 let setup: TracingSetup | undefined;
 afterEach(async () => {
