@@ -96,7 +96,19 @@ function generate(rule: Rule, kinds: string[], cron: boolean): Rule {
 }
 
 /** The policy's rules followed by the generated ones, as Kyverno computes them (autogen.ComputeRules). */
+const computed = new WeakMap<Policy, Rule[]>();
+
+/** Cached per policy object: policies are treated as immutable once loaded. */
 export function computeRules(policy: Policy): Rule[] {
+  let out = computed.get(policy);
+  if (!out) {
+    out = computeRulesUncached(policy);
+    computed.set(policy, out);
+  }
+  return out;
+}
+
+function computeRulesUncached(policy: Policy): Rule[] {
   const rules = policy.spec.rules ?? [];
   const controllers = autogenControllers(policy);
   if (controllers.length === 0) return rules;

@@ -2,7 +2,7 @@ import { readdir, stat } from 'node:fs/promises';
 import { dirname, join, relative, resolve } from 'node:path';
 import { evaluatePolicy } from './engine.js';
 import type { ImageVerifier } from './image-verifier.js';
-import { loadPolicies, loadResources, loadYamlFile } from './load.js';
+import { loadPolicies, loadResources, loadYamlFile, loadYamlValues } from './load.js';
 import { PolicyError } from './policy-error.js';
 import type { Policy, PolicyResponse, RequestInfo, Resource, RuleStatus } from './types.js';
 
@@ -117,7 +117,7 @@ function asStringList(v: unknown, field: string, path: string): string[] {
 }
 
 export async function loadTestFile(path: string): Promise<TestFile> {
-  const docs = await loadYamlFile(path);
+  const docs = await loadYamlValues(path);
   const d = docs[0];
   if (!d || typeof d.value !== 'object' || d.value === null) throw new PolicyError('TEST_FILE_INVALID', `${path}: empty test file`);
   const t = d.value as Record<string, unknown>;
@@ -232,17 +232,23 @@ function dedupe(resources: Resource[]): Resource[] {
 export function checkResults(results: TestResultSpec[], responses: (PolicyResponse & { policyKey?: string })[]): TestRow[] {
   const rows: TestRow[] = [];
   let id = 1;
+  // Index by policy, kind and resource name: test files list thousands of results.
+  const index = new Map<string, (PolicyResponse & { policyKey?: string })[]>();
+  for (const r of responses) {
+    for (const name of [r.resource.name, r.resource.namespace ? `${r.resource.namespace}/${r.resource.name}` : undefined]) {
+      if (name === undefined) continue;
+      const key = `${r.policyKey ?? r.policy}\u0000${r.resource.kind}\u0000${name}`;
+      const list = index.get(key) ?? [];
+      if (!list.includes(r)) list.push(r);
+      index.set(key, list);
+    }
+  }
   for (const t of results) {
     const expected = (t.result ?? t.status) as RuleStatus;
     const kind = t.kind ?? '';
-    const byPolicy = responses.filter((r) => (r.policyKey ?? r.policy) === t.policy && r.resource.kind === kind);
     const names = t.resources ?? (t.resource ? [t.resource] : []);
     for (const resName of names) {
-      const matching = byPolicy.filter((r) => {
-        const full = r.resource.namespace ? `${r.resource.namespace}/${r.resource.name}` : r.resource.name;
-        if (resName !== full && resName !== r.resource.name) return false;
-        return !t.namespace || t.namespace === r.resource.namespace;
-      });
+      const matching = (index.get(`${t.policy}\u0000${kind}\u0000${resName}`) ?? []).filter((r) => !t.namespace || t.namespace === r.resource.namespace);
       const resourceLabel = `${kind}/${t.namespace ?? ''}/${resName}`.replace('//', '/');
       const before = rows.length;
       for (const resp of matching) {
