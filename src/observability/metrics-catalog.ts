@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { parse as parseYaml } from 'yaml';
+import { LineCounter, parseDocument, type Node } from 'yaml';
 import { z } from 'zod';
 import { ObservabilityError } from './observability-error.js';
 
@@ -41,6 +41,8 @@ export interface MetricCatalog {
 export interface CatalogProblem {
   path: string;
   message: string;
+  /** 1-based line in the catalog file, when the problem came from a file. */
+  line?: number;
 }
 
 /** Every problem in a parsed catalog, each with its path (`metrics[3].labels[0].values`). */
@@ -84,15 +86,26 @@ export function loadCatalog(path: string = DEFAULT_CATALOG_PATH): MetricCatalog 
   } catch (cause) {
     throw new ObservabilityError('CATALOG_UNREADABLE', `cannot read metric catalog ${path}`, { cause });
   }
-  let doc: unknown;
-  try {
-    doc = parseYaml(text);
-  } catch (cause) {
-    throw new ObservabilityError('CATALOG_INVALID', `${path}: not YAML`, { cause });
+  const lc = new LineCounter();
+  const parsed = parseDocument(text, { lineCounter: lc });
+  if (parsed.errors.length > 0) {
+    const line = lc.linePos(parsed.errors[0]!.pos[0]).line;
+    throw new ObservabilityError('CATALOG_INVALID', `${path}:${line}: not YAML`, { cause: parsed.errors[0] });
   }
-  const { catalog, errors } = validateCatalog(doc);
+  const { catalog, errors } = validateCatalog(parsed.toJS());
   if (!catalog) {
-    throw new ObservabilityError('CATALOG_INVALID', `${path}: ${errors.map((e) => `${e.path}: ${e.message}`).join('; ')}`, {
+    // Report the line of the deepest node each path still reaches.
+    for (const e of errors) {
+      const keys = e.path.match(/[^.[\]]+/g)?.map((k) => (/^\d+$/.test(k) ? Number(k) : k)) ?? [];
+      for (let n = keys.length; n >= 0; n--) {
+        const node = parsed.getIn(keys.slice(0, n), true) as Node | undefined;
+        if (node?.range) {
+          e.line = lc.linePos(node.range[0]).line;
+          break;
+        }
+      }
+    }
+    throw new ObservabilityError('CATALOG_INVALID', errors.map((e) => `${path}:${e.line ?? 1}: ${e.path}: ${e.message}`).join('; '), {
       details: { errors },
     });
   }

@@ -1,3 +1,6 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DuallaneMetrics, compareWithDeclarations } from './metrics.js';
 import { loadCatalog, validateCatalog } from './metrics-catalog.js';
@@ -39,6 +42,36 @@ describe('metric catalog', () => {
       ],
     });
     expect(errors.map((e) => e.path).sort()).toEqual(['metrics[0].labels[0].pattern', 'metrics[0].name', 'metrics[1].buckets', 'metrics[1].labels[0].fallback']);
+  });
+
+  it('a catalog file with problems is refused with file:line for each', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'duallane-catalog-'));
+    const file = join(dir, 'metrics.yaml');
+    writeFileSync(
+      file,
+      [
+        'version: 1',
+        'metrics:',
+        '  - name: duallane_ok_total',
+        '    type: counter',
+        '    help: A perfectly good counter.',
+        '    labels: []',
+        '  - name: duallane_bad',
+        '    type: counter',
+        '    help: A counter without its suffix.',
+        '    labels: []',
+      ].join('\n'),
+    );
+    try {
+      loadCatalog(file);
+      expect.unreachable();
+    } catch (e) {
+      expect((e as ObservabilityError).code).toBe('CATALOG_INVALID');
+      expect((e as ObservabilityError).message).toContain(`${file}:7: metrics[1].name: counter names end in _total`);
+    }
+    writeFileSync(file, 'version: 1\nmetrics: [\n');
+    expect(code(() => loadCatalog(file))).toBe('CATALOG_INVALID');
+    expect(code(() => loadCatalog(join(dir, 'missing.yaml')))).toBe('CATALOG_UNREADABLE');
   });
 
   it('every registered metric matches the catalog (name, type, help, labels)', async () => {
