@@ -57,7 +57,9 @@ export async function decideAdmission(req: AdmissionRequest, opts: DecideOptions
   if (req.operation === 'DELETE' || req.operation === 'CONNECT' || !object || !(ADMITTED_KINDS as readonly string[]).includes(req.kind.kind)) {
     return { decision: { allowed: true, warnings: [] }, verdicts };
   }
-  const resource: Resource = { ...object, kind: object.kind ?? req.kind.kind };
+  // The request's kind is what the API server admits; a body whose object claims another kind must
+  // not slip past rules that match on kind.
+  const resource: Resource = { ...object, kind: req.kind.kind };
   if (req.namespace && !resource.metadata?.namespace) resource.metadata = { ...(resource.metadata ?? {}), namespace: req.namespace };
   const request = {
     operation: req.operation,

@@ -15,9 +15,9 @@ export interface ManifestOptions {
 }
 
 /**
- * The Kubernetes objects that run the webhook: a ValidatingWebhookConfiguration (Pods and pod
- * controllers, CREATE/UPDATE, fail-closed, its own namespace and kube-system excluded so the
- * webhook can never block itself), a Service and a Deployment (non-root, read-only root, TLS from
+ * The Kubernetes objects that run the webhook: a ValidatingWebhookConfiguration (Pods, their
+ * ephemeral-containers subresource and pod controllers, CREATE/UPDATE, fail-closed, its own
+ * namespace and kube-system excluded so the webhook can never block itself), a Service and a Deployment (non-root, read-only root, TLS from
  * the Secret `<name>-tls`, policies from the ConfigMap `<name>-policies`).
  */
 export function admissionManifestObjects(o: ManifestOptions = {}): Record<string, unknown>[] {
@@ -40,7 +40,7 @@ export function admissionManifestObjects(o: ManifestOptions = {}): Record<string
         clientConfig: { service: { namespace: ns, name, path: '/validate', port: 443 }, ...(o.caBundle ? { caBundle: o.caBundle } : {}) },
         namespaceSelector: { matchExpressions: [{ key: 'kubernetes.io/metadata.name', operator: 'NotIn', values: [ns, 'kube-system'] }] },
         rules: [
-          { apiGroups: [''], apiVersions: ['v1'], operations: ['CREATE', 'UPDATE'], resources: ['pods'], scope: 'Namespaced' },
+          { apiGroups: [''], apiVersions: ['v1'], operations: ['CREATE', 'UPDATE'], resources: ['pods', 'pods/ephemeralcontainers'], scope: 'Namespaced' },
           { apiGroups: ['apps'], apiVersions: ['v1'], operations: ['CREATE', 'UPDATE'], resources: ['deployments', 'statefulsets', 'daemonsets', 'replicasets'], scope: 'Namespaced' },
           { apiGroups: ['batch'], apiVersions: ['v1'], operations: ['CREATE', 'UPDATE'], resources: ['jobs', 'cronjobs'], scope: 'Namespaced' },
         ],

@@ -70,6 +70,17 @@ describe.skipIf(!haveOpenssl)('admission webhook over a real HTTPS listener', ()
     const cm = podReview('u-cm', ['r.test/a:latest']);
     (cm.request as { kind: { kind: string } }).kind.kind = 'ConfigMap';
     expect((await app.inject({ method: 'POST', url: '/validate', payload: cm })).json()).toMatchObject({ response: { allowed: true } });
+    // The request's kind governs, whatever the object claims to be.
+    const spoof = podReview('u-spoof', ['r.test/a:latest']);
+    (spoof.request as { object: { kind: string } }).object.kind = 'ConfigMap';
+    expect((await app.inject({ method: 'POST', url: '/validate', payload: spoof })).json()).toMatchObject({ response: { allowed: false } });
+    // An ephemeral container added by UPDATE (pods/ephemeralcontainers) is checked too.
+    const eph = podReview('u-eph', [`r.test/a@${DIGEST}`]);
+    const req = eph.request as { operation: string; object: { spec: Record<string, unknown> } };
+    req.operation = 'UPDATE';
+    req.object.spec.ephemeralContainers = [{ name: 'debug', image: 'busybox:latest' }];
+    const ephResp = (await app.inject({ method: 'POST', url: '/validate', payload: eph })).json() as { response: { allowed: boolean; status: { message: string } } };
+    expect(ephResp.response.allowed).toBe(false);
     await app.close();
   });
 
