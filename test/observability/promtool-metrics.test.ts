@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
+import { buildAdmissionApp } from '../../src/admission/index.js';
 import { DuallaneMetrics, metricsHandler } from '../../src/observability/index.js';
 import { gateCommand } from '../support/services.js';
 
@@ -32,6 +33,22 @@ describe.skipIf(!ok)('promtool check metrics on the live /metrics exposition', (
       expect(lint.status).toBe(0);
     } finally {
       await new Promise((r) => server.close(r));
+    }
+  });
+
+  it('the admission webhook app serves the same clean exposition at GET /metrics', async () => {
+    const app = buildAdmissionApp({ policies: [], metrics: new DuallaneMetrics() });
+    try {
+      const review = await app.inject({ method: 'POST', url: '/validate', payload: { apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', request: { uid: 'u1', kind: { group: '', version: 'v1', kind: 'Pod' }, resource: { group: '', version: 'v1', resource: 'pods' }, operation: 'CREATE', userInfo: { username: 'a' }, object: { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p' }, spec: { containers: [{ name: 'c', image: 'x' }] } } } } });
+      expect(review.statusCode).toBe(200);
+      const res = await app.inject({ method: 'GET', url: '/metrics' });
+      expect(res.statusCode).toBe(200);
+      expect(res.body).toContain('duallane_admission_request_duration_seconds_count{decision="allow"} 1');
+      const lint = spawnSync('promtool', ['check', 'metrics'], { input: res.body, encoding: 'utf8' });
+      expect(lint.stdout + lint.stderr).toBe('');
+      expect(lint.status).toBe(0);
+    } finally {
+      await app.close();
     }
   });
 
