@@ -1,0 +1,112 @@
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import type { Logger } from 'pino';
+import { isDuallaneError, type DuallaneConfig, type DuallaneError } from '../config/index.js';
+import type { Ledger } from '../ledger/index.js';
+import { getMetrics, type DuallaneMetrics } from '../observability/index.js';
+import { authenticate, type Principal } from './auth.js';
+import { handoffActions, type HandoffActions } from './handoff-actions.js';
+import { errorBody, httpStatusOf } from './http-status.js';
+import { registerAlertRoutes } from './routes-alerts.js';
+import { registerHandoffRoutes } from './routes-handoffs.js';
+import { registerHealthRoutes } from './routes-health.js';
+import { registerPageRoute } from './routes-page.js';
+import { ServerError } from './server-error.js';
+import type { TokenStore } from './token-store.js';
+
+export interface ServerOptions {
+  config: DuallaneConfig;
+  ledger: Ledger;
+  tokens: TokenStore;
+  /** The git repository proposals apply to (default: the config root). */
+  repoDir?: string;
+  /** propose/accept/list/show; default: the handoff module's, over `config` and `ledger`. */
+  actions?: HandoffActions;
+  metrics?: DuallaneMetrics;
+  /** A pino logger (createLogger from observability redacts secrets); false: no request logging. */
+  logger?: Logger | false;
+  /** Largest request body in bytes (default 1 MiB). */
+  bodyLimit?: number;
+  /** Largest POST /v1/handoffs body in bytes: it carries the patch (default 8 MiB). */
+  handoffBodyLimit?: number;
+}
+
+export const DEFAULT_BODY_LIMIT = 1024 * 1024;
+export const DEFAULT_HANDOFF_BODY_LIMIT = 8 * 1024 * 1024;
+
+/** What route files get: the options with defaults filled once, and the auth step. */
+export interface ServerContext {
+  config: DuallaneConfig;
+  ledger: Ledger;
+  tokens: TokenStore;
+  actions: HandoffActions;
+  metrics: DuallaneMetrics;
+  bodyLimit: number;
+  handoffBodyLimit: number;
+  auth(req: FastifyRequest): Promise<Principal>;
+}
+
+/**
+ * The `duallane serve` HTTP app. Composition only: it authenticates, validates and maps errors; the
+ * work is done by the handoff module (propose/accept), the ledger (reads, alerts) and observability
+ * (metrics). Every error answers `{ok:false, error:{code, outcome, message}}` with the same code the
+ * CLI prints, and an HTTP status from its outcome (see http-status.ts).
+ */
+export function buildServer(opts: ServerOptions): FastifyInstance {
+  const ctx: ServerContext = {
+    config: opts.config,
+    ledger: opts.ledger,
+    tokens: opts.tokens,
+    actions: opts.actions ?? handoffActions(opts.config, opts.ledger, opts.repoDir ? { repoDir: opts.repoDir } : {}),
+    metrics: opts.metrics ?? getMetrics(),
+    bodyLimit: opts.bodyLimit ?? DEFAULT_BODY_LIMIT,
+    handoffBodyLimit: opts.handoffBodyLimit ?? DEFAULT_HANDOFF_BODY_LIMIT,
+    auth: (req) => authenticate(req, opts.tokens, opts.config),
+  };
+  const app = Fastify({
+    ...(opts.logger ? { loggerInstance: opts.logger } : { logger: false }),
+    bodyLimit: ctx.bodyLimit,
+    // Prototype-poisoning keys in JSON bodies are refused outright.
+    onProtoPoisoning: 'error',
+    onConstructorPoisoning: 'error',
+    return503OnClosing: true,
+  }) as unknown as FastifyInstance;
+
+  // JSON only: a text/plain body would reach the schemas as a bare string.
+  app.removeContentTypeParser('text/plain');
+
+  app.setErrorHandler((err: FastifyError | DuallaneError, req: FastifyRequest, reply: FastifyReply) => {
+    const e = toDuallaneError(err);
+    const status = httpStatusOf(e);
+    if (status >= 500) req.log.warn({ code: e.code, err: e.message }, 'request failed');
+    if (e.code === 'UNAUTHENTICATED') reply.header('www-authenticate', req.url === '/' ? 'Basic realm="duallane", charset="UTF-8"' : 'Bearer realm="duallane"');
+    return reply.code(status).send(errorBody(e));
+  });
+  app.setNotFoundHandler((req, reply) => reply.code(404).send(errorBody(new ServerError('NOT_FOUND', `no route ${req.method} ${req.url.split('?')[0]}`))));
+
+  registerHealthRoutes(app, ctx);
+  registerHandoffRoutes(app, ctx);
+  registerAlertRoutes(app, ctx);
+  registerPageRoute(app, ctx);
+  return app;
+}
+
+/** Fastify's own errors (body parsing, limits) as the server's codes; anything unknown is INTERNAL. */
+function toDuallaneError(err: unknown): DuallaneError {
+  if (isDuallaneError(err)) return err;
+  const f = err as FastifyError;
+  switch (f.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return new ServerError('BODY_TOO_LARGE', 'the request body is larger than this route accepts');
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return new ServerError('UNSUPPORTED_MEDIA_TYPE', 'send application/json');
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return new ServerError('BAD_REQUEST', 'the JSON body is empty');
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+      return new ServerError('BAD_REQUEST', 'content-length does not match the body');
+  }
+  if (f.statusCode === 400 && (f instanceof SyntaxError || /JSON|proto|constructor/i.test(f.message))) {
+    return new ServerError('MALFORMED_JSON', 'the body is not valid JSON');
+  }
+  if (typeof f.statusCode === 'number' && f.statusCode >= 400 && f.statusCode < 500) return new ServerError('BAD_REQUEST', f.message);
+  return new ServerError('INTERNAL', 'internal error', { cause: err });
+}

@@ -1,0 +1,48 @@
+import type { DuallaneConfig } from '../config/index.js';
+import { accept, listHandoffs, makeContext, propose, showHandoff, type HandoffContext, type HandoffView } from '../handoff/index.js';
+import type { HandoffState, Ledger } from '../ledger/index.js';
+
+export interface ProposeInput {
+  lane: string;
+  title: string;
+  summary?: string;
+  base?: string;
+  patch: Buffer;
+  expiresInMs?: number;
+  targetBranch?: string;
+}
+
+/** What the API asks of the handoff module: the very functions the CLI calls. */
+export interface HandoffActions {
+  propose(input: ProposeInput): Promise<{ id: string } & Record<string, unknown>>;
+  accept(input: { lane: string; id: string }): Promise<{ id: string } & Record<string, unknown>>;
+  list(input: { lane: string; state?: HandoffState; limit?: number }): Promise<HandoffView[]>;
+  show(input: { lane: string; id: string }): Promise<HandoffView>;
+}
+
+/**
+ * The handoff module's propose, accept, list and show over one context (config, ledger, store,
+ * repository). No state machine here: the server only translates HTTP into these calls.
+ */
+export function handoffActions(config: DuallaneConfig, ledger: Ledger, opts: Partial<Omit<HandoffContext, 'config' | 'ledger'>> = {}): HandoffActions {
+  const ctx = makeContext(config, ledger, opts);
+  return {
+    async propose(i) {
+      const r = await propose(ctx, {
+        lane: i.lane,
+        title: i.title,
+        source: { kind: 'patch', bytes: i.patch },
+        ...(i.summary !== undefined ? { summary: i.summary } : {}),
+        ...(i.base !== undefined ? { base: i.base } : {}),
+        ...(i.expiresInMs !== undefined ? { expiresInMs: i.expiresInMs } : {}),
+        ...(i.targetBranch !== undefined ? { targetBranch: i.targetBranch } : {}),
+      });
+      return { ...r };
+    },
+    async accept(i) {
+      return { ...(await accept(ctx, { lane: i.lane, target: { id: i.id } })) };
+    },
+    list: (i) => listHandoffs(ctx, { lane: i.lane, ...(i.state ? { state: i.state } : {}), ...(i.limit ? { limit: i.limit } : {}) }),
+    show: (i) => showHandoff(ctx, i.id, { lane: i.lane }),
+  };
+}

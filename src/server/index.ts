@@ -1,0 +1,20 @@
+// Public surface of the HTTP server (`duallane serve`): composition over handoff, ledger and observability.
+export { buildServer, DEFAULT_BODY_LIMIT, DEFAULT_HANDOFF_BODY_LIMIT } from './build-server.js';
+export type { ServerOptions, ServerContext } from './build-server.js';
+export { ServerError, SERVER_CODES } from './server-error.js';
+export type { ServerErrorCode } from './server-error.js';
+export { httpStatusOf, errorBody } from './http-status.js';
+export { TokenStore, DEFAULT_TOKEN_FILE, TOKEN_PREFIX } from './token-store.js';
+export type { TokenRecord, TokenKind, IssuedToken } from './token-store.js';
+export { authenticate, presentedToken, requireLane, requireLaneKind } from './auth.js';
+export type { Principal } from './auth.js';
+export { handoffActions } from './handoff-actions.js';
+export type { HandoffActions } from './handoff-actions.js';
+export { toHandoffView, verificationOf } from './handoff-view.js';
+export type { HandoffView, VerificationStatus } from './handoff-view.js';
+export { storeAlerts, listAlerts } from './alerts-store.js';
+export type { StoredAlert } from './alerts-store.js';
+export { checkReadiness } from './readiness.js';
+export type { Readiness } from './readiness.js';
+export { renderHandoffPage, escapeHtml, PAGE_CSP, PAGE_HEADERS } from './web-page.js';
+export { parseHandoffId, parseDuration } from './request-schemas.js';

@@ -1,0 +1,22 @@
+import type { FastifyInstance } from 'fastify';
+import { DUALLANE_VERSION, renderMetrics } from '../observability/index.js';
+import type { ServerContext } from './build-server.js';
+import { checkReadiness } from './readiness.js';
+
+/**
+ * Probes and metrics, without authentication (orchestrators and Prometheus call them): they reveal
+ * liveness, schema version and counters, never handoff contents.
+ */
+export function registerHealthRoutes(app: FastifyInstance, ctx: ServerContext): void {
+  app.get('/healthz', async () => ({ ok: true, version: DUALLANE_VERSION }));
+
+  app.get('/readyz', async (_req, reply) => {
+    const r = await checkReadiness(ctx.ledger);
+    return reply.code(r.ready ? 200 : 503).send({ ok: r.ready, ...r });
+  });
+
+  app.get('/metrics', async (_req, reply) => {
+    const { contentType, body } = await renderMetrics(ctx.metrics);
+    return reply.type(contentType).send(body);
+  });
+}
