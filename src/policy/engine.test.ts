@@ -98,6 +98,14 @@ describe('validate rules', () => {
   });
 });
 
+describe('namespaced Policy', () => {
+  it('applies only to resources in its namespace', async () => {
+    const p: Policy = { apiVersion: 'kyverno.io/v1', kind: 'Policy', metadata: { name: 'p', namespace: 'apps' }, spec: { rules: [{ name: 'r', match: matchPod, validate: { pattern: { spec: {} } } }] } };
+    expect(await results(p, pod([]))).toEqual([['r', 'pass']]);
+    expect(await results(p, { ...pod([]), metadata: { name: 'x', namespace: 'other' } })).toEqual([]);
+  });
+});
+
 describe('foreach', () => {
   it('pattern per element (element scope)', async () => {
     const rule: Rule = { name: 'trusted', match: matchPod, validate: { message: 'images must come from trusted-registry.io', foreach: [{ list: 'request.object.spec.containers', pattern: { image: 'trusted-registry.io/*' } }] } };

@@ -345,7 +345,9 @@ export async function evaluatePolicy(policy: Policy, resource: Resource, opts: E
   const req = opts.request ?? {};
   const isDelete = (req.operation ?? 'CREATE') === 'DELETE';
   const rules: RuleResponse[] = [];
-  for (const rule of computeRules(policy)) {
+  // A namespaced Policy applies only to resources in its own namespace.
+  const namespaced = policy.kind === 'Policy' && (policy.metadata.namespace ?? 'default') !== String(resource.metadata?.namespace ?? '');
+  for (const rule of namespaced ? [] : computeRules(policy)) {
     if (!rule || typeof rule.name !== 'string') continue;
     if (!rule.validate && !rule.verifyImages) continue;
     if (!ruleMatches(rule.match, rule.exclude, resource, req)) continue;
