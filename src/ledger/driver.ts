@@ -1,6 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import type { PGlite, Transaction as PGliteTransaction } from '@electric-sql/pglite';
 import type { Pool, PoolClient } from 'pg';
+import { acquireEmbeddedLock } from './embedded-lock.js';
 import { LedgerError, redactUrl, toLedgerError } from './ledger-error.js';
 
 /** Where the ledger lives: an embedded PGlite directory, or a PostgreSQL server URL. */
@@ -22,22 +23,24 @@ export interface Driver {
   close(): Promise<void>;
 }
 
-export async function openDriver(target: LedgerTarget, opts: { poolSize?: number } = {}): Promise<Driver> {
+export async function openDriver(target: LedgerTarget, opts: { poolSize?: number; lockTimeoutMs?: number } = {}): Promise<Driver> {
   switch (target.kind) {
     case 'embedded':
-      return openPglite(target.path);
+      return openPglite(target.path, opts.lockTimeoutMs);
     case 'server':
       return openPg(target.url, opts.poolSize ?? 10);
   }
 }
 
-async function openPglite(path: string): Promise<Driver> {
+async function openPglite(path: string, lockTimeoutMs?: number): Promise<Driver> {
   const { PGlite } = await import('@electric-sql/pglite');
   let db: PGlite;
+  await mkdir(path, { recursive: true, mode: 0o700 }).catch(() => {});
+  const release = await acquireEmbeddedLock(path, lockTimeoutMs);
   try {
-    await mkdir(path, { recursive: true, mode: 0o700 });
     db = await PGlite.create(path);
   } catch (cause) {
+    release();
     throw new LedgerError('DB_UNAVAILABLE', `cannot open the embedded ledger at ${path}: ${(cause as Error).message}`, { cause });
   }
   const wrap = (tx: PGliteTransaction): SqlTx => ({
@@ -54,7 +57,13 @@ async function openPglite(path: string): Promise<Driver> {
     where: path,
     // PGlite is one connection: its transactions run one at a time, in call order.
     transaction: (fn) => db.transaction((tx) => fn(wrap(tx))),
-    close: () => db.close(),
+    close: async () => {
+      try {
+        await db.close();
+      } finally {
+        release();
+      }
+    },
   };
 }
 

@@ -20,6 +20,8 @@ export const LEDGER_REJECTION_CODES = [
 export const LEDGER_USAGE_CODES = ['BAD_USAGE', 'LANE_UNKNOWN'] as const;
 export const LEDGER_ENVIRONMENT_CODES = [
   'DB_UNAVAILABLE',
+  /** The embedded (PGlite) ledger is open in another process. */
+  'LEDGER_LOCKED',
   'SCHEMA_MISSING',
   'ROLE_MISSING',
   'MIGRATION_FAILED',

@@ -12,6 +12,8 @@ export interface LedgerOptions {
   lanes?: readonly LaneConfig[];
   /** Server mode: connections in the pool (default 10). */
   poolSize?: number;
+  /** Embedded mode: how long to wait for another process to release the ledger (default 15 s). */
+  lockTimeoutMs?: number;
 }
 
 /**
@@ -31,7 +33,7 @@ export class Ledger {
 
   /** Opens (and for server mode, connects to) the ledger. Unreachable -> LedgerError DB_UNAVAILABLE. */
   static async open(target: LedgerTarget, opts: LedgerOptions = {}): Promise<Ledger> {
-    const driver = await openDriver(target, { poolSize: opts.poolSize });
+    const driver = await openDriver(target, { poolSize: opts.poolSize, lockTimeoutMs: opts.lockTimeoutMs });
     return new Ledger(driver, target, opts.lanes ?? []);
   }
 
