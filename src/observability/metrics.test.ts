@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -72,6 +72,7 @@ describe('metric catalog', () => {
     writeFileSync(file, 'version: 1\nmetrics: [\n');
     expect(code(() => loadCatalog(file))).toBe('CATALOG_INVALID');
     expect(code(() => loadCatalog(join(dir, 'missing.yaml')))).toBe('CATALOG_UNREADABLE');
+    rmSync(dir, { recursive: true, force: true });
   });
 
   it('every registered metric matches the catalog (name, type, help, labels)', async () => {

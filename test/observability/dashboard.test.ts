@@ -1,4 +1,4 @@
-import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -66,5 +66,6 @@ describe('Grafana dashboard', () => {
     const regen = await runCli(['dashboard', 'generate', '--out', copy]);
     expect(regen.code).toBe(0);
     expect(readFileSync(copy, 'utf8')).toBe(committed);
+    rmSync(dir, { recursive: true, force: true });
   });
 });

@@ -1,7 +1,7 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { parseJson, runCli } from '../support/cli.js';
 import { startFakeGitHub, type FakeGitHub } from './fake-github.js';
 
@@ -25,6 +25,8 @@ writeFileSync(
   description: Drop everything
 `,
 );
+
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 let gh: FakeGitHub | undefined;
 afterEach(async () => {
