@@ -1,5 +1,5 @@
 import type { DuallaneConfig } from '../config/index.js';
-import { accept, listHandoffs, makeContext, propose, showHandoff, type HandoffContext, type HandoffView } from '../handoff/index.js';
+import { accept, listHandoffs, makeContext, propose, showHandoff, submit, type HandoffContext, type HandoffView } from '../handoff/index.js';
 import type { HandoffState, Ledger } from '../ledger/index.js';
 
 export interface ProposeInput {
@@ -15,13 +15,14 @@ export interface ProposeInput {
 /** What the API asks of the handoff module: the very functions the CLI calls. */
 export interface HandoffActions {
   propose(input: ProposeInput): Promise<{ id: string } & Record<string, unknown>>;
+  submit(input: { bundleText: string; artifact: Buffer }): Promise<{ id: string; lane: string } & Record<string, unknown>>;
   accept(input: { lane: string; id: string }): Promise<{ id: string } & Record<string, unknown>>;
   list(input: { lane: string; state?: HandoffState; limit?: number }): Promise<HandoffView[]>;
   show(input: { lane: string; id: string }): Promise<HandoffView>;
 }
 
 /**
- * The handoff module's propose, accept, list and show over one context (config, ledger, store,
+ * The handoff module's propose, submit, accept, list and show over one context (config, ledger, store,
  * repository). No state machine here: the server only translates HTTP into these calls.
  */
 export function handoffActions(config: DuallaneConfig, ledger: Ledger, opts: Partial<Omit<HandoffContext, 'config' | 'ledger'>> = {}): HandoffActions {
@@ -38,6 +39,9 @@ export function handoffActions(config: DuallaneConfig, ledger: Ledger, opts: Par
         ...(i.targetBranch !== undefined ? { targetBranch: i.targetBranch } : {}),
       });
       return { ...r };
+    },
+    async submit(i) {
+      return { ...(await submit(ctx, { bundleText: i.bundleText, artifact: i.artifact })) };
     },
     async accept(i) {
       return { ...(await accept(ctx, { lane: i.lane, target: { id: i.id } })) };

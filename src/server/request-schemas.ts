@@ -37,6 +37,16 @@ export const proposeBodySchema = z.strictObject({
 });
 export type ProposeBody = z.infer<typeof proposeBodySchema>;
 
+/**
+ * A proposal signed elsewhere (`duallane handoff submit` over HTTP): the Sigstore bundle (JSON text or
+ * object) and the artifact bytes as base64. The signature, not the token, says which lane proposed.
+ */
+export const submitBodySchema = z.strictObject({
+  bundle: z.union([z.string().min(2).max(1024 * 1024), z.record(z.string(), z.unknown())]),
+  artifact: z.string().min(1),
+});
+export type SubmitBody = z.infer<typeof submitBodySchema>;
+
 /** Accept takes no options; an empty body or `{}`. */
 export const acceptBodySchema = z.strictObject({}).optional();
 

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { ServerContext } from './build-server.js';
 import { requireLane, requireLaneKind } from './auth.js';
 import { toHandoffView } from './handoff-view.js';
-import { acceptBodySchema, listQuerySchema, parseDuration, parseHandoffId, parseOrThrow, proposeBodySchema } from './request-schemas.js';
+import { acceptBodySchema, listQuerySchema, parseDuration, parseHandoffId, parseOrThrow, proposeBodySchema, submitBodySchema } from './request-schemas.js';
 import { ServerError } from './server-error.js';
 
 /**
@@ -13,8 +13,14 @@ import { ServerError } from './server-error.js';
 export function registerHandoffRoutes(app: FastifyInstance, ctx: ServerContext): void {
   app.post('/v1/handoffs', { bodyLimit: ctx.handoffBodyLimit }, async (req, reply) => {
     const p = requireLaneKind(await ctx.auth(req), 'propose');
+    if (typeof req.body === 'object' && req.body !== null && 'bundle' in req.body) {
+      const sub = parseOrThrow(submitBodySchema, req.body, 'POST /v1/handoffs body (signed proposal)');
+      const bundleText = typeof sub.bundle === 'string' ? sub.bundle : JSON.stringify(sub.bundle);
+      const result = await ctx.actions.submit({ bundleText, artifact: decodeBase64(sub.artifact, 'artifact') });
+      return reply.code(201).header('location', `/v1/handoffs/${result.id}`).send({ ok: true, ...result });
+    }
     const body = parseOrThrow(proposeBodySchema, req.body, 'POST /v1/handoffs body');
-    const patch = body.patchEncoding === 'base64' ? decodeBase64(body.patch) : Buffer.from(body.patch, 'utf8');
+    const patch = body.patchEncoding === 'base64' ? decodeBase64(body.patch, 'patch') : Buffer.from(body.patch, 'utf8');
     const result = await ctx.actions.propose({
       lane: p.lane,
       title: body.title,
@@ -50,8 +56,8 @@ export function registerHandoffRoutes(app: FastifyInstance, ctx: ServerContext):
 }
 
 /** Strict base64 (standard or url alphabet); anything else is BAD_REQUEST rather than silently truncated. */
-function decodeBase64(text: string): Buffer {
+function decodeBase64(text: string, what: string): Buffer {
   const t = text.replace(/\s+/g, '');
-  if (!/^[A-Za-z0-9+/_-]*={0,2}$/.test(t) || t.length % 4 === 1) throw new ServerError('BAD_REQUEST', 'patch is not base64 (patchEncoding: base64)');
+  if (!/^[A-Za-z0-9+/_-]*={0,2}$/.test(t) || t.length % 4 === 1) throw new ServerError('BAD_REQUEST', `${what} is not base64`);
   return Buffer.from(t, t.includes('-') || t.includes('_') ? 'base64url' : 'base64');
 }
