@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { z } from 'zod';
 import {
   AttestError,
   attestStatement,
@@ -23,6 +24,7 @@ import {
   parseSimpleSigningPayload,
   sameDigest,
   simpleSigningPayload,
+  type FetchedSignature,
   type RegistryClient,
 } from '../registry/index.js';
 
@@ -76,6 +78,13 @@ function certificateOf(b: SerializedBundle): string | undefined {
   const vm = b.verificationMaterial as { certificate?: { rawBytes: string }; x509CertificateChain?: { certificates: { rawBytes: string }[] } };
   const raw = vm.certificate?.rawBytes ?? vm.x509CertificateChain?.certificates[0]?.rawBytes;
   return raw ? b64ToPem(raw) : undefined;
+}
+
+/** What cosign v2 puts next to a keyless signature: the certificate PEM and its legacy Rekor bundle. */
+export function cosignLegacyAnnotations(b: SerializedBundle): { certificatePem?: string; rekorBundle?: unknown } {
+  const certificatePem = certificateOf(b);
+  const rekorBundle = legacyRekorBundle(b);
+  return { ...(certificatePem ? { certificatePem } : {}), ...(rekorBundle ? { rekorBundle } : {}) };
 }
 
 /** Signs `subject` (legacy `.sig` + cosign v3 referrer) with `signer`. */
@@ -153,6 +162,55 @@ function bundleFromBareSignature(payload: Buffer, signature: string): unknown {
   };
 }
 
+// cosign's legacy Rekor bundle, as it sits in the `dev.sigstore.cosign/bundle` annotation.
+const legacyRekorBundleSchema = z.object({
+  SignedEntryTimestamp: z.string().max(4096),
+  Payload: z.object({
+    body: z.string().max(256 * 1024),
+    integratedTime: z.number().int().nonnegative(),
+    logIndex: z.number().int().nonnegative(),
+    logID: z.string().regex(/^[0-9a-f]{64}$/),
+  }),
+});
+
+/**
+ * A Sigstore bundle (v0.1: inclusion promise, certificate chain) for a `.sig` layer written by
+ * cosign v2 keyless: the certificate annotation, the legacy Rekor bundle and the signature. Every
+ * field is copied, none is trusted: the attest verifier checks the SET, the chain, the SCT and the
+ * identity. Undefined when the layer lacks any of them.
+ */
+function bundleFromLegacyKeyless(s: FetchedSignature): unknown {
+  const rb = legacyRekorBundleSchema.safeParse(s.rekorBundle);
+  if (!rb.success || !s.signature || !s.certificatePem) return undefined;
+  const der = /-----BEGIN CERTIFICATE-----([A-Za-z0-9+/=\s]+)-----END CERTIFICATE-----/.exec(s.certificatePem)?.[1]?.replace(/\s+/g, '');
+  if (!der) return undefined;
+  let kind: { kind?: unknown; apiVersion?: unknown };
+  try {
+    kind = JSON.parse(Buffer.from(rb.data.Payload.body, 'base64').toString('utf8')) as typeof kind;
+  } catch {
+    return undefined;
+  }
+  if (typeof kind.kind !== 'string' || typeof kind.apiVersion !== 'string') return undefined;
+  return {
+    mediaType: 'application/vnd.dev.sigstore.bundle+json;version=0.1',
+    verificationMaterial: {
+      x509CertificateChain: { certificates: [{ rawBytes: der }] },
+      tlogEntries: [
+        {
+          logIndex: String(rb.data.Payload.logIndex),
+          logId: { keyId: Buffer.from(rb.data.Payload.logID, 'hex').toString('base64') },
+          kindVersion: { kind: kind.kind, version: kind.apiVersion },
+          integratedTime: String(rb.data.Payload.integratedTime),
+          inclusionPromise: { signedEntryTimestamp: rb.data.SignedEntryTimestamp },
+          canonicalizedBody: rb.data.Payload.body,
+        },
+      ],
+      timestampVerificationData: { rfc3161Timestamps: [] },
+    },
+    messageSignature: { messageDigest: { algorithm: 'SHA2_256', digest: createHash('sha256').update(s.payload).digest('base64') }, signature: s.signature },
+  };
+}
+
 /**
  * Verifies that `subject` carries at least one signature by `trust`. Registry faults (unreachable,
  * timeout) propagate as RegistryError; signature problems come back as `{ ok: false, reason }` with
@@ -178,7 +236,9 @@ export async function verifyOciSignature(client: RegistryClient, at: { registry:
   for (const s of await fetchCosignSignatures(client, at, signal)) {
     checked++;
     try {
-      const bundle = s.bundle ?? (s.signature && trust.kind !== 'keyless' ? bundleFromBareSignature(s.payload, s.signature) : undefined);
+      const bundle =
+        s.bundle ??
+        (trust.kind === 'keyless' ? bundleFromLegacyKeyless(s) : s.signature ? bundleFromBareSignature(s.payload, s.signature) : undefined);
       if (bundle === undefined) throw new AttestError('BUNDLE_MALFORMED', 'signature layer carries neither a Sigstore bundle nor a usable signature');
       const result = await verifyBundle(bundle, { artifact: s.payload, trust });
       // Only now is the payload trusted enough to read: it must name this exact manifest.

@@ -143,6 +143,8 @@ export interface FetchedSignature {
   payload: Buffer;
   signature: string | undefined;
   certificatePem: string | undefined;
+  /** cosign's legacy Rekor bundle (parsed `dev.sigstore.cosign/bundle`); attacker-controlled. */
+  rekorBundle: unknown;
   /** Parsed JSON of the layer's Sigstore bundle annotation; attacker-controlled until verified. */
   bundle: unknown;
 }
@@ -159,6 +161,7 @@ export async function fetchCosignSignatures(client: RegistryClient, at: ImageLoc
       payload,
       signature: layer.annotations?.[ANNOTATIONS.cosignSignature],
       certificatePem: layer.annotations?.[ANNOTATIONS.cosignCertificate],
+      rekorBundle: parseAnnotationJson(layer.annotations?.[ANNOTATIONS.cosignRekorBundle]),
       bundle: parseAnnotationJson(layer.annotations?.[ANNOTATIONS.sigstoreBundle]),
     });
   }

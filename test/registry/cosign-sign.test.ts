@@ -1,7 +1,7 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SLSA_PROVENANCE_V1, signBlob } from '../../src/attest/index.js';
-import { attestOciSubject, signOciSubject, verifyOciAttestation, verifyOciSignature } from '../../src/policy/bundle-cosign.js';
+import { attestOciSubject, cosignLegacyAnnotations, signOciSubject, verifyOciAttestation, verifyOciSignature } from '../../src/policy/bundle-cosign.js';
 import { pullPolicyBundle, pushPolicyBundle } from '../../src/policy/bundle-oci.js';
 import {
   RegistryClient,
@@ -10,6 +10,7 @@ import {
   parseImageReference,
   simpleSigningPayload,
 } from '../../src/registry/index.js';
+import { FAKE_IDENTITY, FAKE_ISSUER, startFakeSigstore } from '../support/fake-sigstore.js';
 import { gateCommand } from '../support/services.js';
 import { pushTestImage } from './images.js';
 import { startRegistry, type RunningRegistry } from './registry-harness.js';
@@ -58,6 +59,39 @@ describe.skipIf(!haveRegistry)('cosign-compatible signing and verification in a 
     const at = { registry: reg.host, repository: 'app/bare', digest: img.digest };
     await attachCosignSignature(client, at, { payload, signature: b.messageSignature.signature });
     expect((await verifyOciSignature(client, at, trust)).ok).toBe(true);
+  });
+
+  it('verifies a cosign v2 keyless .sig layer (certificate + legacy Rekor bundle, no Sigstore bundle)', async () => {
+    const fake = await startFakeSigstore();
+    try {
+      const img = await pushTestImage(client, reg.host, 'app/legacy-keyless', 'v1', 'legacy-keyless');
+      const at = { registry: reg.host, repository: 'app/legacy-keyless', digest: img.digest };
+      const payload = simpleSigningPayload(`${reg.host}/app/legacy-keyless`, img.digest);
+      const b = await signBlob(payload, { kind: 'keyless', identityToken: fake.token(), fulcioURL: fake.url, rekorURL: fake.url });
+      const legacy = cosignLegacyAnnotations(b);
+      expect(legacy.certificatePem).toContain('BEGIN CERTIFICATE');
+      expect(legacy.rekorBundle).toBeDefined();
+      const signature = (b as unknown as { messageSignature: { signature: string } }).messageSignature.signature;
+      await attachCosignSignature(client, at, { payload, signature, ...legacy });
+      const trust = { kind: 'keyless' as const, trustedRoot: fake.trustedRoot, identity: FAKE_IDENTITY, issuer: FAKE_ISSUER };
+      expect(await verifyOciSignature(client, at, trust)).toMatchObject({ ok: true, via: 'sig-tag' });
+      expect(await verifyOciSignature(client, at, { ...trust, identity: 'https://github.com/evil/x/.github/workflows/r.yml@refs/heads/main' })).toMatchObject({
+        ok: false,
+        reason: 'IDENTITY_MISMATCH',
+      });
+      // A forged SET: the transparency-log promise no longer verifies.
+      const img2 = await pushTestImage(client, reg.host, 'app/legacy-keyless', 'v2', 'legacy-keyless-2');
+      const at2 = { ...at, digest: img2.digest };
+      const payload2 = simpleSigningPayload(`${reg.host}/app/legacy-keyless`, img2.digest);
+      const b2 = await signBlob(payload2, { kind: 'keyless', identityToken: fake.token(), fulcioURL: fake.url, rekorURL: fake.url });
+      const l2 = cosignLegacyAnnotations(b2) as { certificatePem: string; rekorBundle: { SignedEntryTimestamp: string } };
+      const forged = { ...l2.rekorBundle, SignedEntryTimestamp: Buffer.from('forged').toString('base64') };
+      const sig2 = (b2 as unknown as { messageSignature: { signature: string } }).messageSignature.signature;
+      await attachCosignSignature(client, at2, { payload: payload2, signature: sig2, certificatePem: l2.certificatePem, rekorBundle: forged });
+      expect((await verifyOciSignature(client, at2, trust)).ok).toBe(false);
+    } finally {
+      await fake.close();
+    }
   });
 
   it('refuses a valid signature copied from another image (payload names another digest)', async () => {
