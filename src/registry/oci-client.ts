@@ -1,6 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { RegistryError } from './registry-error.js';
 import { digestTag, isSha256Digest } from './reference.js';
+import { accessKey, parseBearerChallenge, TokenCache, type BearerChallenge } from './registry-auth.js';
 import {
   MANIFEST_ACCEPT,
   MEDIA_TYPES,
@@ -65,6 +66,7 @@ export function sameDigest(a: string, b: string): boolean {
  */
 export class RegistryClient {
   private readonly opts: Required<Omit<RegistryClientOptions, 'credentials'>> & Pick<RegistryClientOptions, 'credentials'>;
+  private readonly tokens = new TokenCache();
 
   constructor(opts: RegistryClientOptions = {}) {
     this.opts = {
@@ -94,6 +96,7 @@ export class RegistryClient {
       return r.status === 200 || r.status === 401;
     } catch (e) {
       if (e instanceof RegistryError && (e.code === 'UNREACHABLE' || e.code === 'TIMEOUT')) return false;
+      if (e instanceof RegistryError && e.code === 'UNAUTHORIZED') return true;
       throw e;
     }
   }
@@ -287,14 +290,25 @@ export class RegistryClient {
     const url = spec.url ?? this.baseUrl(registry) + path;
     const timeout = AbortSignal.timeout(this.opts.timeoutMs);
     const signal = spec.signal ? AbortSignal.any([timeout, spec.signal]) : timeout;
-    const headers: Record<string, string> = { 'user-agent': 'duallane', ...spec.headers };
-    const cred = this.opts.credentials?.[registry];
-    if (cred) headers.authorization = `Basic ${Buffer.from(`${cred.username}:${cred.password}`).toString('base64')}`;
-    let res: Response;
-    try {
-      res = await this.opts.fetch(url, { method: spec.method, headers, body: spec.body ? new Uint8Array(spec.body) : undefined, signal, redirect: 'follow' });
-    } catch (cause) {
-      throw this.transportError(cause, registry, signal);
+    const key = accessKey(registry, url, spec.method);
+    const send = async (authorization: string | undefined): Promise<Response> => {
+      const headers: Record<string, string> = { 'user-agent': 'duallane', ...spec.headers };
+      if (authorization) headers.authorization = authorization;
+      try {
+        return await this.opts.fetch(url, { method: spec.method, headers, body: spec.body ? new Uint8Array(spec.body) : undefined, signal, redirect: 'follow' });
+      } catch (cause) {
+        throw this.transportError(cause, registry, signal);
+      }
+    };
+    const cached = this.tokens.get(key);
+    let res = await send(cached ? `Bearer ${cached}` : this.basicAuth(registry));
+    if (res.status === 401) {
+      const challenge = parseBearerChallenge(res.headers.get('www-authenticate'));
+      await res.body?.cancel().catch(() => undefined);
+      if (challenge) {
+        const token = await this.fetchToken(registry, challenge, key, signal);
+        res = await send(`Bearer ${token}`);
+      }
     }
     let body: Buffer = Buffer.alloc(0);
     try {
@@ -309,6 +323,51 @@ export class RegistryClient {
     }
     if (res.status === 401 || res.status === 403) throw new RegistryError('UNAUTHORIZED', `${registry} refused access (${res.status}) to ${path || url}`);
     return { status: res.status, headers: res.headers, body, url };
+  }
+
+  private basicAuth(registry: string): string | undefined {
+    const cred = this.opts.credentials?.[registry];
+    return cred ? `Basic ${Buffer.from(`${cred.username}:${cred.password}`).toString('base64')}` : undefined;
+  }
+
+  /** Token from the challenge's realm; the realm must be https unless the registry is marked insecure. */
+  private async fetchToken(registry: string, challenge: BearerChallenge, key: string, signal: AbortSignal): Promise<string> {
+    let realm: URL;
+    try {
+      realm = new URL(challenge.realm);
+    } catch (cause) {
+      throw new RegistryError('UNAUTHORIZED', `${registry} sent an unusable token realm`, { cause });
+    }
+    const insecureOk = this.opts.insecureRegistries.includes(registry);
+    if (realm.protocol !== 'https:' && !(insecureOk && realm.protocol === 'http:')) {
+      throw new RegistryError('UNAUTHORIZED', `${registry} points to a non-https token realm (${realm.protocol})`);
+    }
+    if (challenge.service) realm.searchParams.set('service', challenge.service);
+    if (challenge.scope) realm.searchParams.set('scope', challenge.scope);
+    const headers: Record<string, string> = { 'user-agent': 'duallane' };
+    const basic = this.basicAuth(registry);
+    if (basic) headers.authorization = basic;
+    let res: Response;
+    try {
+      res = await this.opts.fetch(realm, { headers, signal, redirect: 'error' });
+    } catch (cause) {
+      throw this.transportError(cause, registry, signal);
+    }
+    if (res.status !== 200) {
+      await res.body?.cancel().catch(() => undefined);
+      throw new RegistryError('UNAUTHORIZED', `token service of ${registry} answered HTTP ${res.status}`);
+    }
+    let json: { token?: unknown; access_token?: unknown; expires_in?: unknown };
+    try {
+      json = JSON.parse((await readLimited(res, 64 * 1024, realm.origin)).toString('utf8')) as typeof json;
+    } catch (cause) {
+      if (cause instanceof RegistryError) throw cause;
+      throw new RegistryError('UNAUTHORIZED', `token service of ${registry} sent no JSON`, { cause });
+    }
+    const token = typeof json.token === 'string' ? json.token : typeof json.access_token === 'string' ? json.access_token : undefined;
+    if (!token || token.length > 16 * 1024 || /[\r\n]/.test(token)) throw new RegistryError('UNAUTHORIZED', `token service of ${registry} sent no usable token`);
+    this.tokens.set(key, token, typeof json.expires_in === 'number' ? json.expires_in : 60);
+    return token;
   }
 
   private transportError(cause: unknown, registry: string, signal: AbortSignal): RegistryError {

@@ -88,11 +88,11 @@ describe.skipIf(!haveRegistry)('OCI client against a real docker-registry', () =
 describe('OCI client against a hostile registry (loopback HTTP server)', () => {
   let server: http.Server;
   let host: string;
-  const routes = new Map<string, (res: http.ServerResponse) => void>();
+  const routes = new Map<string, (res: http.ServerResponse, req: http.IncomingMessage) => void>();
   beforeAll(async () => {
     server = http.createServer((req, res) => {
-      const handler = routes.get(req.url ?? '');
-      if (handler) handler(res);
+      const handler = routes.get(req.url ?? '') ?? routes.get((req.url ?? '').split('?')[0]!);
+      if (handler) handler(res, req);
       else res.writeHead(404).end();
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
@@ -155,6 +155,33 @@ describe('OCI client against a hostile registry (loopback HTTP server)', () => {
     expect(await c.referrers(host, 'x', subject, { artifactType: MEDIA_TYPES.sigstoreBundleV03 })).toEqual([ref]);
     routes.set(`/v2/x/referrers/${subject}`, (res) => res.writeHead(200).end(JSON.stringify({ schemaVersion: 2, manifests: [{ digest: 'sha256:short' }] })));
     expect(await codeOf(c.referrers(host, 'x', subject))).toBe('MANIFEST_INVALID');
+  });
+
+  it('follows a Bearer challenge to the token realm, retries once and caches the token', async () => {
+    const manifest = JSON.stringify({ schemaVersion: 2, mediaType: MEDIA_TYPES.ociManifest, config: { mediaType: MEDIA_TYPES.ociEmpty, digest: digestA, size: 2 }, layers: [] });
+    let tokenCalls = 0;
+    routes.set('/v2/private/manifests/v1', (res, req) => {
+      if (req.headers.authorization === 'Bearer tok-123') return void res.writeHead(200, { 'content-type': MEDIA_TYPES.ociManifest }).end(manifest);
+      res.writeHead(401, { 'www-authenticate': `Bearer realm="http://${host}/token",service="test-registry",scope="repository:private:pull"` }).end();
+    });
+    routes.set('/token', (res, req) => {
+      tokenCalls++;
+      const q = new URL(req.url!, 'http://x').searchParams;
+      expect(q.get('service')).toBe('test-registry');
+      expect(q.get('scope')).toBe('repository:private:pull');
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ token: 'tok-123', expires_in: 300 }));
+    });
+    const c = new RegistryClient({ insecureRegistries: [host] });
+    expect((await c.getManifest(host, 'private', 'v1')).body.toString()).toBe(manifest);
+    await c.getManifest(host, 'private', 'v1');
+    expect(tokenCalls).toBe(1);
+
+    // A realm that is not http(s) is never followed; a refused token is UNAUTHORIZED.
+    routes.set('/v2/odd/manifests/v1', (res) => res.writeHead(401, { 'www-authenticate': 'Bearer realm="file:///etc/passwd"' }).end());
+    expect(await codeOf(c.getManifest(host, 'odd', 'v1'))).toBe('UNAUTHORIZED');
+    routes.set('/v2/denied/manifests/v1', (res) => res.writeHead(401, { 'www-authenticate': `Bearer realm="http://${host}/token-denied"` }).end());
+    routes.set('/token-denied', (res) => res.writeHead(403).end());
+    expect(await codeOf(c.getManifest(host, 'denied', 'v1'))).toBe('UNAUTHORIZED');
   });
 
   it('speaks HTTPS to registries not listed as insecure', () => {
