@@ -92,7 +92,10 @@ if (process.argv[2] === '--serve') {
     await app.listen({ port: 0, host: '127.0.0.1' });
     process.send({ port: app.server.address().port });
   }
-  process.on('message', (m) => m === 'stop' && process.exit(0));
+  process.on('message', (m) => {
+    if (m === 'stop') process.exit(0);
+    if (m === 'cpu') process.send({ cpu: process.cpuUsage() });
+  });
 } else {
   await main();
 }
@@ -191,6 +194,29 @@ async function main() {
       ratio: a.p99 / w.p99,
       extra: `goal p99 < 5 ms: ${w.p99 < 5 ? 'met' : 'missed'}; machine load average ${loadavg()[0].toFixed(1)} (2 cores shared)`,
       pass: w.p99 < 5 && w.errors === 0,
+    });
+
+    // ---- server CPU per review: less sensitive to other jobs on the machine than wall-clock latency
+    const cpuOf = (child) =>
+      new Promise((resolve) => {
+        child.once('message', (m) => resolve(m.cpu.user + m.cpu.system));
+        child.send('cpu');
+      });
+    const n = quick ? 500 : 2000;
+    const cpuPer = async (server) => {
+      const before = await cpuOf(server.child);
+      for (let i = 0; i < n; i += 8) await Promise.all(Array.from({ length: 8 }, () => post(server.url, warmBody)));
+      return ((await cpuOf(server.child)) - before) / n;
+    };
+    const cw = await cpuPer(webhook);
+    const cpuAnchor = await cpuPer(anchor);
+    results.push({
+      bench: `admission server CPU per warm review (${n} reviews)`,
+      anchor: 'bare node:https canned review',
+      anchorRate: `${cpuAnchor.toFixed(0)} us`,
+      rate: `${cw.toFixed(0)} us`,
+      ratio: cpuAnchor / cw,
+      extra: `500 req/s needs ${((cw * 500) / 1e4).toFixed(0)}% of one core`,
     });
 
     // ---- throughput: closed loop
