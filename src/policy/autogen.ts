@@ -91,6 +91,20 @@ function generate(rule: Rule, kinds: string[], cron: boolean): Rule {
     };
     for (const k of ['pattern', 'anyPattern', 'deny', 'foreach', 'message'] as const) if (out.validate[k] === undefined) delete out.validate[k];
   }
+  const m = rule.mutate as { patchStrategicMerge?: unknown; foreach?: { patchStrategicMerge?: unknown }[] } | undefined;
+  if (m) {
+    const mm: Record<string, unknown> = { ...m };
+    if (m.patchStrategicMerge !== undefined) mm['patchStrategicMerge'] = rewriteVariables(wrapPattern(m.patchStrategicMerge, cron), cron);
+    if (m.foreach) {
+      mm['foreach'] = m.foreach.map((fe) => {
+        const r = rewriteVariables({ ...fe, patchStrategicMerge: undefined }, cron) as Record<string, unknown>;
+        if (fe.patchStrategicMerge !== undefined) r['patchStrategicMerge'] = rewriteVariables(wrapPattern(fe.patchStrategicMerge, cron), cron);
+        else delete r['patchStrategicMerge'];
+        return r;
+      });
+    }
+    out.mutate = mm;
+  }
   for (const k of ['exclude', 'context', 'preconditions'] as const) if (out[k] === undefined) delete out[k];
   return out;
 }

@@ -5,6 +5,7 @@ import { containerImages, imagesContext } from './images.js';
 import { JmesPathSyntaxError, queryJmesPath, VariableNotFoundError } from './jmespath.js';
 import { ruleMatches } from './match.js';
 import { matchPattern } from './pattern.js';
+import { applyMutation, deepEqual, type MutateSpec } from './mutate.js';
 import type { ContextEntry, ForEachValidation, ImageVerification, Policy, PolicyResponse, RequestInfo, Resource, Rule, RuleResponse, RuleStatus } from './types.js';
 import { setDotted, substituteAll, VariableSubstitutionError, type EvalContext } from './variables.js';
 import { wildcardMatch } from './wildcard.js';
@@ -386,5 +387,62 @@ export async function evaluatePolicy(policy: Policy, resource: Resource, opts: E
     ...(policy.kind === 'Policy' ? { policyNamespace: policy.metadata.namespace ?? 'default' } : {}),
     resource: { apiVersion: String(resource.apiVersion ?? ''), kind: String(resource.kind ?? ''), namespace: String(meta.namespace ?? ''), name: String(meta.name ?? '') },
     rules,
+  };
+}
+
+/**
+ * Mutate rules of one policy, applied in order to the resource (each rule sees the previous rule's
+ * result), as Kyverno's CLI does before validation. Returns the rule results and the patched resource.
+ * Kept apart from `evaluatePolicy` so that admission decisions (validate and verifyImages) never
+ * depend on mutations the webhook cannot apply.
+ */
+export async function mutatePolicy(policy: Policy, resource: Resource, opts: EvaluateOptions = {}): Promise<PolicyResponse> {
+  const req = opts.request ?? {};
+  const rules: RuleResponse[] = [];
+  let current = resource;
+  const namespaced = policy.kind === 'Policy' && (policy.metadata.namespace ?? 'default') !== String(resource.metadata?.namespace ?? '');
+  for (const rule of namespaced ? [] : computeRules(policy)) {
+    if (!rule || typeof rule.name !== 'string' || !rule.mutate) continue;
+    if (!ruleMatches(rule.match, rule.exclude, current, req)) continue;
+    const ctx = baseContext(current, opts);
+    const rv = opts.ruleValues?.[rule.name] ?? opts.ruleValues?.[baseRuleName(rule.name)];
+    for (const [k, v] of Object.entries(rv ?? {})) setDotted(ctx, k, v);
+    const provided = providedNames(opts.values, rv);
+    const r = (status: RuleStatus, message: string): RuleResponse => ({ name: rule.name, type: 'Mutation', status, message, failureAction: 'Audit' });
+    try {
+      loadContext(rule.context, ctx, provided);
+    } catch (e) {
+      rules.push(r('error', `failed to load context: ${(e as Error).message}`));
+      continue;
+    }
+    let pre;
+    try {
+      pre = evaluateConditions(rule.preconditions ?? null, ctx, 'preconditions');
+    } catch (e) {
+      rules.push(r('error', `failed to evaluate preconditions: ${(e as Error).message}`));
+      continue;
+    }
+    if (!pre.met) {
+      rules.push(r('skip', 'preconditions not met'));
+      continue;
+    }
+    try {
+      const patched = applyMutation(current as Record<string, unknown>, rule.mutate as MutateSpec, ctx) as Resource;
+      if (deepEqual(patched, current)) rules.push(r('skip', 'no patches applied'));
+      else {
+        rules.push(r('pass', 'mutated resource'));
+        current = patched;
+      }
+    } catch (e) {
+      rules.push(r('error', `failed to apply mutation: ${(e as Error).message}`));
+    }
+  }
+  const meta = resource.metadata ?? {};
+  return {
+    policy: policy.metadata.name,
+    ...(policy.kind === 'Policy' ? { policyNamespace: policy.metadata.namespace ?? 'default' } : {}),
+    resource: { apiVersion: String(resource.apiVersion ?? ''), kind: String(resource.kind ?? ''), namespace: String(meta.namespace ?? ''), name: String(meta.name ?? '') },
+    rules,
+    patchedResource: current,
   };
 }

@@ -145,3 +145,85 @@ spec: {containers: [{name: a, image: a}]}
     expect(r.summary.fail).toBe(0);
   });
 });
+
+describe('policy test runner: mutate rules', () => {
+  it('compares patchedResources and the rule result (docs: add-safe-to-evict)', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'kt-mut-'));
+    await writeFile(
+      join(dir, 'policy.yaml'),
+      `apiVersion: kyverno.io/v1
+kind: ClusterPolicy
+metadata:
+  name: add-safe-to-evict
+  annotations:
+    pod-policies.kyverno.io/autogen-controllers: none
+spec:
+  rules:
+  - name: annotate-empty-dir
+    match:
+      any:
+      - resources:
+          kinds: [Pod]
+    mutate:
+      patchStrategicMerge:
+        metadata:
+          annotations:
+            +(cluster-autoscaler.kubernetes.io/safe-to-evict): "true"
+        spec:
+          volumes:
+          - <(emptyDir): {}
+`,
+    );
+    await writeFile(
+      join(dir, 'resource.yaml'),
+      `apiVersion: v1
+kind: Pod
+metadata: {name: with-emptydir}
+spec:
+  containers: [{name: a, image: a}]
+  volumes: [{name: scratch, emptyDir: {}}]
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: no-emptydir}
+spec:
+  containers: [{name: a, image: a}]
+  volumes: [{name: cfg, configMap: {name: c}}]
+`,
+    );
+    await writeFile(
+      join(dir, 'patched.yaml'),
+      `apiVersion: v1
+kind: Pod
+metadata:
+  name: with-emptydir
+  annotations: {cluster-autoscaler.kubernetes.io/safe-to-evict: "true"}
+spec:
+  containers: [{name: a, image: a}]
+  volumes: [{name: scratch, emptyDir: {}}]
+`,
+    );
+    await writeFile(
+      join(dir, 'kyverno-test.yaml'),
+      `apiVersion: cli.kyverno.io/v1alpha1
+kind: Test
+metadata: {name: add-safe-to-evict}
+policies: [policy.yaml]
+resources: [resource.yaml]
+results:
+- {kind: Pod, policy: add-safe-to-evict, rule: annotate-empty-dir, resources: [with-emptydir], patchedResources: patched.yaml, result: pass}
+- {kind: Pod, policy: add-safe-to-evict, rule: annotate-empty-dir, resources: [no-emptydir], result: skip}
+`,
+    );
+    const r = await runTests([dir]);
+    expect(r.tests[0]!.rows.map((x) => [x.resource, x.outcome, x.reason])).toEqual([
+      ['Pod/with-emptydir', 'pass', 'Ok'],
+      ['Pod/no-emptydir', 'pass', 'Ok'],
+    ]);
+    // A different expected patch fails the row with a resource diff.
+    const { readFile } = await import('node:fs/promises');
+    await writeFile(join(dir, 'patched.yaml'), (await readFile(join(dir, 'patched.yaml'), 'utf8')).replace('"true"', '"false"'));
+    const r2 = await runTests([dir]);
+    expect(r2.tests[0]!.rows[0]).toMatchObject({ outcome: 'fail', reason: 'Resource diff' });
+  });
+});

@@ -1,6 +1,7 @@
 import { readdir, stat } from 'node:fs/promises';
 import { dirname, join, relative, resolve } from 'node:path';
-import { evaluatePolicy } from './engine.js';
+import { evaluatePolicy, mutatePolicy } from './engine.js';
+import { deepEqual } from './mutate.js';
 import type { ImageVerifier } from './image-verifier.js';
 import { loadPolicies, loadResources, loadYamlFile, loadYamlValues } from './load.js';
 import { PolicyError } from './policy-error.js';
@@ -24,6 +25,8 @@ export interface TestResultSpec {
   namespace?: string;
   result?: RuleStatus;
   status?: RuleStatus;
+  /** v1alpha1 name; `patchedResource` is the pre-1.11 spelling. */
+  patchedResources?: string;
   patchedResource?: string;
   generatedResource?: string;
 }
@@ -133,7 +136,7 @@ export async function loadTestFile(path: string): Promise<TestFile> {
     if (!expected || !STATUSES.has(String(expected))) throw new PolicyError('TEST_FILE_INVALID', `${path}: results[${i}].result must be one of pass, fail, skip, warn, error`);
     if (r.status !== undefined) warnings.push(`results[${i}].status is deprecated; use result`);
     if (r.resource !== undefined) warnings.push(`results[${i}].resource is deprecated; use resources`);
-    if (r.patchedResource || r.generatedResource) warnings.push(`results[${i}]: mutate/generate checks are not supported; only the rule result is compared`);
+    if (r.generatedResource) warnings.push(`results[${i}]: generate rules are not supported`);
   }
   return {
     path,
@@ -203,21 +206,30 @@ export interface ApplyOptions {
 /** Applies every policy to every resource (as the CLI processor does) and returns all engine responses. */
 export async function applyPolicies(policies: Policy[], resources: Resource[], opts: ApplyOptions = {}): Promise<PolicyResponse[]> {
   const out: PolicyResponse[] = [];
-  for (const resource of resources) {
-    const name = String(resource.metadata?.name ?? '');
-    for (const policy of policies) {
-      if (!(policy.spec.rules ?? []).some((r) => r && (r.validate || r.verifyImages))) continue;
+  for (const original of resources) {
+    const name = String(original.metadata?.name ?? '');
+    const ns = String(original.metadata?.namespace ?? '');
+    const optsFor = (policy: Policy) => {
       const values = valuesFor(opts.values, policy.metadata.name, name);
       const op = String(values['request.operation'] ?? opts.request?.operation ?? 'CREATE').toUpperCase() as RequestInfo['operation'];
-      const ns = String(resource.metadata?.namespace ?? '');
-      out.push(
-        await evaluatePolicy(policy, resource, {
-          request: { ...opts.request, operation: op, namespaceLabels: namespaceLabelsFor(opts.values, resource.kind === 'Namespace' ? name : ns) ?? opts.request?.namespaceLabels },
-          values,
-          ruleValues: ruleValuesFor(opts.values, policy.metadata.name),
-          imageVerifier: opts.imageVerifier,
-        }),
-      );
+      return {
+        request: { ...opts.request, operation: op, namespaceLabels: namespaceLabelsFor(opts.values, original.kind === 'Namespace' ? name : ns) ?? opts.request?.namespaceLabels },
+        values,
+        ruleValues: ruleValuesFor(opts.values, policy.metadata.name),
+        imageVerifier: opts.imageVerifier,
+      };
+    };
+    // Kyverno's CLI order: every policy's mutations first (each sees the previous result), then validation.
+    let resource = original;
+    for (const policy of policies) {
+      if (!(policy.spec.rules ?? []).some((r) => r && r.mutate)) continue;
+      const r = await mutatePolicy(policy, resource, optsFor(policy));
+      out.push(r);
+      if (r.patchedResource) resource = r.patchedResource;
+    }
+    for (const policy of policies) {
+      if (!(policy.spec.rules ?? []).some((r) => r && (r.validate || r.verifyImages))) continue;
+      out.push(await evaluatePolicy(policy, resource, optsFor(policy)));
     }
   }
   return out;
@@ -229,7 +241,17 @@ function dedupe(resources: Resource[]): Resource[] {
   return [...seen.values()];
 }
 
-export function checkResults(results: TestResultSpec[], responses: (PolicyResponse & { policyKey?: string })[]): TestRow[] {
+/** Expected patched resources by the `patchedResource` path of a result, loaded by the caller. */
+export type PatchedResources = Map<string, Resource[]>;
+
+function samePatched(actual: Resource | undefined, file: Resource[] | undefined): boolean {
+  if (!actual || !file) return false;
+  const m = actual.metadata ?? {};
+  const expected = file.find((r) => r.kind === actual.kind && r.metadata?.name === m.name && (r.metadata?.namespace ?? '') === (m.namespace ?? '')) ?? file.find((r) => r.kind === actual.kind && r.metadata?.name === m.name);
+  return expected !== undefined && deepEqual(actual, expected);
+}
+
+export function checkResults(results: TestResultSpec[], responses: (PolicyResponse & { policyKey?: string })[], patched: PatchedResources = new Map()): TestRow[] {
   const rows: TestRow[] = [];
   let id = 1;
   // Index by policy, kind and resource name: test files list thousands of results.
@@ -256,6 +278,11 @@ export function checkResults(results: TestResultSpec[], responses: (PolicyRespon
         let any = false;
         for (const rr of ruleResponses) {
           any = true;
+          const patchedFile = t.patchedResources ?? t.patchedResource;
+          if (patchedFile && !samePatched(resp.patchedResource, patched.get(patchedFile))) {
+            rows.push({ id: id++, policy: t.policy, rule: t.rule, resource: resourceLabel, kind, expected, actual: rr.status, outcome: 'fail', skipped: false, reason: 'Resource diff', message: "Patched resource didn't match the patched resource in the test result" });
+            continue;
+          }
           const ok = rr.status === expected;
           rows.push({ id: id++, policy: t.policy, rule: t.rule, resource: resourceLabel, kind, expected, actual: rr.status, outcome: ok ? 'pass' : 'fail', skipped: ok && expected === 'skip', reason: ok ? 'Ok' : `Want ${expected}, got ${rr.status}`, message: rr.message });
         }
@@ -290,7 +317,12 @@ export async function runTestFile(test: TestFile, opts: RunTestsOptions = {}): P
     ...r,
     policyKey: r.policyNamespace ? `${r.policyNamespace}/${r.policy}` : r.policy,
   }));
-  return { path: test.path, name: test.name, rows: checkResults(test.results, responses), evaluations: responses.length, warnings: test.warnings, skippedPolicies };
+  const patched: PatchedResources = new Map();
+  for (const r of test.results) {
+    const f = r.patchedResources ?? r.patchedResource;
+    if (f && !patched.has(f)) patched.set(f, await loadResources([at(f)]));
+  }
+  return { path: test.path, name: test.name, rows: checkResults(test.results, responses, patched), evaluations: responses.length, warnings: test.warnings, skippedPolicies };
 }
 
 export async function runTests(dirs: string[], opts: RunTestsOptions = {}): Promise<TestRunReport> {

@@ -156,6 +156,8 @@ export interface PolicyResponse {
   policyNamespace?: string;
   resource: { apiVersion: string; kind: string; namespace: string; name: string };
   rules: RuleResponse[];
+  /** For mutate responses: the resource after this policy's mutations. */
+  patchedResource?: Resource;
 }
 
 export interface UserInfo {
