@@ -403,6 +403,8 @@ export async function mutatePolicy(policy: Policy, resource: Resource, opts: Eva
   const namespaced = policy.kind === 'Policy' && (policy.metadata.namespace ?? 'default') !== String(resource.metadata?.namespace ?? '');
   for (const rule of namespaced ? [] : computeRules(policy)) {
     if (!rule || typeof rule.name !== 'string' || !rule.mutate) continue;
+    // mutate-existing rules change other resources (background controller); not evaluated offline.
+    if ((rule.mutate as { targets?: unknown }).targets !== undefined) continue;
     if (!ruleMatches(rule.match, rule.exclude, current, req)) continue;
     const ctx = baseContext(current, opts);
     const rv = opts.ruleValues?.[rule.name] ?? opts.ruleValues?.[baseRuleName(rule.name)];

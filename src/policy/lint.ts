@@ -306,7 +306,30 @@ class Linter {
       if (r['exclude'] !== undefined) this.match(r['exclude'], [...path, 'exclude'], false);
       this.context(r['context'], [...path, 'context']);
       this.conditions(r['preconditions'], [...path, 'preconditions']);
-      if (r['mutate'] !== undefined || r['generate'] !== undefined) this.add(path, 'warning', 'mutate and generate rules are not evaluated by duallane (no results)');
+      if (r['generate'] !== undefined) this.add(path, 'warning', 'generate rules are not evaluated by duallane (no results)');
+      const m = r['mutate'];
+      if (m !== undefined && this.fields(m, ['patchStrategicMerge', 'patchesJson6902', 'foreach', 'targets'], [...path, 'mutate'], 'mutate')) {
+        if (m['targets'] !== undefined) this.add([...path, 'mutate', 'targets'], 'warning', 'mutate existing (targets) is not evaluated by duallane');
+        if (m['patchStrategicMerge'] !== undefined) this.variables(m['patchStrategicMerge'], [...path, 'mutate', 'patchStrategicMerge']);
+        if (m['patchesJson6902'] !== undefined) {
+          if (typeof m['patchesJson6902'] !== 'string') this.add([...path, 'mutate', 'patchesJson6902'], 'error', 'patchesJson6902 must be a YAML string of operations');
+          else this.variables(m['patchesJson6902'], [...path, 'mutate', 'patchesJson6902']);
+        }
+        if (m['foreach'] !== undefined) {
+          if (!Array.isArray(m['foreach'])) this.add([...path, 'mutate', 'foreach'], 'error', 'foreach must be a list');
+          else m['foreach'].forEach((f, i) => {
+            const fp = [...path, 'mutate', 'foreach', i];
+            if (!this.fields(f, ['list', 'order', 'context', 'preconditions', 'patchStrategicMerge', 'patchesJson6902', 'foreach'], fp, 'foreach')) return;
+            if (f['list'] === undefined) this.add(fp, 'error', 'foreach needs a list expression');
+            else this.jmespath(f['list'], [...fp, 'list']);
+            this.context(f['context'], [...fp, 'context']);
+            this.conditions(f['preconditions'], [...fp, 'preconditions']);
+            this.variables(f['patchStrategicMerge'], [...fp, 'patchStrategicMerge']);
+          });
+        }
+        const kinds = ['patchStrategicMerge', 'patchesJson6902', 'foreach'].filter((k) => m[k] !== undefined);
+        if (kinds.length === 0 && m['targets'] === undefined) this.add([...path, 'mutate'], 'error', 'mutate needs patchStrategicMerge, patchesJson6902 or foreach');
+      }
       const v = r['validate'];
       if (v !== undefined && this.fields(v, VALIDATE_FIELDS, [...path, 'validate'], 'validate')) {
         if (v['failureAction'] !== undefined && !['Audit', 'Enforce'].includes(String(v['failureAction']))) this.add([...path, 'validate', 'failureAction'], 'error', 'failureAction must be Audit or Enforce');
