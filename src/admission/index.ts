@@ -12,3 +12,5 @@ export { buildAdmissionApp } from './webhook-app.js';
 export type { AdmissionAppOptions } from './webhook-app.js';
 export { admissionManifestObjects, admissionManifests } from './manifests.js';
 export type { ManifestOptions } from './manifests.js';
+export { loadAdmissionPolicies } from './policy-source.js';
+export type { LoadedPolicies, PolicySourceOptions } from './policy-source.js';

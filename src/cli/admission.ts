@@ -1,10 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { admissionManifestObjects, admissionManifests, AdmissionError, buildAdmissionApp, RegistryImageVerifier } from '../admission/index.js';
+import { admissionManifestObjects, admissionManifests, AdmissionError, buildAdmissionApp, loadAdmissionPolicies, RegistryImageVerifier } from '../admission/index.js';
 import { loadTrustedRootFile } from '../attest/index.js';
-import { loadPolicies } from '../policy/load.js';
 import { makePrinter } from './output.js';
-import { positiveInt } from './registry-flags.js';
+import { positiveInt, trustFromFlags } from './registry-flags.js';
 import { RegistryClient } from '../registry/index.js';
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
@@ -32,6 +31,11 @@ interface ServeFlags {
   failurePolicy?: string;
   cacheTtl: string;
   negativeCacheTtl: string;
+  policyKey?: string;
+  policyCertificateIdentity?: string;
+  policyCertificateIdentityRegexp?: string;
+  policyCertificateOidcIssuer?: string;
+  policyCertificateOidcIssuerRegexp?: string;
   json?: boolean;
 }
 
@@ -45,7 +49,12 @@ export function registerAdmissionCommands(program: Command): void {
     .requiredOption('--tls-key <file>', 'PEM private key of the certificate')
     .option('--port <n>', 'port to listen on', '8443')
     .option('--host <addr>', 'address to listen on', '0.0.0.0')
-    .option('--policies <dir>', 'Kyverno policies (files or directory)', 'policies/kyverno')
+    .option('--policies <dir|oci://ref>', 'Kyverno policies: a file or directory, or oci://REGISTRY/REPO:TAG (a signed policy bundle)', 'policies/kyverno')
+    .option('--policy-key <pub>', 'oci:// policies: the bundle must be signed by this public key')
+    .option('--policy-certificate-identity <id>', 'oci:// policies: keyless signer identity')
+    .option('--policy-certificate-identity-regexp <re>', 'oci:// policies: keyless signer identity regexp')
+    .option('--policy-certificate-oidc-issuer <url>', 'oci:// policies: keyless signer OIDC issuer')
+    .option('--policy-certificate-oidc-issuer-regexp <re>', 'oci:// policies: keyless signer OIDC issuer regexp')
     .option('--registry-timeout <ms>', 'bound on registry calls for one image (ms)', '3000')
     .option('--review-timeout <ms>', 'deadline for one AdmissionReview; past it: deny (ms)', '9000')
     .option('--insecure-registry <host>', 'speak plain HTTP to this registry host[:port] (repeatable; test registries only)', collect, [])
@@ -60,11 +69,20 @@ export function registerAdmissionCommands(program: Command): void {
       const port = positiveInt(f.port, '--port', 8443);
       if (port > 65535) throw new AdmissionError('BAD_USAGE', '--port must be at most 65535');
       const registryTimeout = positiveInt(f.registryTimeout, '--registry-timeout', 3000);
-      const { policies } = await loadPolicies([f.policies]);
-      if (policies.length === 0) throw new AdmissionError('NO_POLICIES', `no Kyverno policies under ${f.policies}`);
       const cert = await readPem(f.tlsCert, 'TLS certificate');
       const key = await readPem(f.tlsKey, 'TLS key');
       const client = new RegistryClient({ insecureRegistries: f.insecureRegistry, timeoutMs: registryTimeout });
+      const policyTrust = await trustFromFlags({
+        key: f.policyKey,
+        certificateIdentity: f.policyCertificateIdentity,
+        certificateIdentityRegexp: f.policyCertificateIdentityRegexp,
+        certificateOidcIssuer: f.policyCertificateOidcIssuer,
+        certificateOidcIssuerRegexp: f.policyCertificateOidcIssuerRegexp,
+        trustedRoot: f.trustedRoot,
+      });
+      const loaded = await loadAdmissionPolicies(f.policies, { client, ...(policyTrust ? { trust: policyTrust } : {}) });
+      const policies = loaded.policies;
+      if (policies.length === 0) throw new AdmissionError('NO_POLICIES', `no Kyverno policies under ${f.policies}`);
       const imageVerifier = new RegistryImageVerifier({
         client,
         verifyTimeoutMs: registryTimeout,
@@ -89,7 +107,7 @@ export function registerAdmissionCommands(program: Command): void {
       };
       process.once('SIGTERM', stop);
       process.once('SIGINT', stop);
-      out.result({ ok: true, listening: address, policies: policies.map((p) => p.metadata.name) }, () => `admission webhook listening on ${address} (${policies.length} policies)`);
+      out.result({ ok: true, listening: address, policies: policies.map((p) => p.metadata.name), policySource: loaded.origin }, () => `admission webhook listening on ${address} (${policies.length} policies)`);
     });
 
   admission
