@@ -144,7 +144,8 @@ describe.skipIf(!haveRegistry)('admission enforcement against a real registry', 
         const took = Date.now() - t0;
         expect(r.allowed, host).toBe(false);
         expect(r.status?.message).toMatch(/registry error .*(TIMEOUT|UNREACHABLE)/);
-        expect(took).toBeLessThan(2500);
+        // Two verifyImages policies, each bounded by the 500 ms registry budget, plus scheduling slack.
+        expect(took).toBeLessThan(4000);
       }
       // failurePolicy Ignore turns the same error into a warning.
       const { app: lax } = app({ registryHost: '127.0.0.1:1', timeoutMs: 500, failurePolicy: 'Ignore' });
@@ -163,6 +164,6 @@ describe.skipIf(!haveRegistry)('admission enforcement against a real registry', 
     const t0 = Date.now();
     const r = await review(a, [img.good]);
     expect(r.allowed).toBe(false);
-    expect(Date.now() - t0).toBeLessThan(3000);
+    expect(Date.now() - t0).toBeLessThan(4000);
   });
 });
