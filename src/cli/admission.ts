@@ -8,6 +8,12 @@ import { RegistryClient } from '../registry/index.js';
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
 
+/** 0 disables that cache; anything that is not a small whole number is a usage error. */
+function nonNegativeInt(v: string, flag: string): number {
+  if (!/^\d{1,10}$/.test(v)) throw new AdmissionError('BAD_USAGE', `${flag} must be a whole number of milliseconds`);
+  return Number(v);
+}
+
 async function readPem(path: string, what: string): Promise<Buffer> {
   try {
     const b = await readFile(path);
@@ -87,7 +93,7 @@ export function registerAdmissionCommands(program: Command): void {
         client,
         verifyTimeoutMs: registryTimeout,
         ...(f.trustedRoot ? { trustedRoot: await loadTrustedRootFile(f.trustedRoot) } : {}),
-        cache: { positiveTtlMs: Number(f.cacheTtl), negativeTtlMs: Number(f.negativeCacheTtl) },
+        cache: { positiveTtlMs: nonNegativeInt(f.cacheTtl, '--cache-ttl'), negativeTtlMs: nonNegativeInt(f.negativeCacheTtl, '--negative-cache-ttl') },
       });
       const app = buildAdmissionApp({
         policies,

@@ -131,6 +131,11 @@ describe.skipIf(!haveOpenssl)('admission webhook over a real HTTPS listener', ()
     const badTls = await runCli(['admission', 'serve', '--tls-cert', join(dir, 'missing.crt'), '--tls-key', tls.keyPath, '--policies', join(dir, 'policies')]);
     expect(badTls.code).toBe(2);
     expect(badTls.stderr).toContain('TLS_INVALID');
+    const badTtl = await runCli(['admission', 'serve', '--tls-cert', tls.certPath, '--tls-key', tls.keyPath, '--policies', join(dir, 'policies'), '--cache-ttl', 'soon']);
+    expect(badTtl.code).toBe(2);
+    expect(badTtl.stderr).toContain('--cache-ttl');
+    const badPort = await runCli(['admission', 'serve', '--tls-cert', tls.certPath, '--tls-key', tls.keyPath, '--port', '70000']);
+    expect(badPort.code).toBe(2);
     const m = await runCli(['admission', 'manifest', '--json', '--ca-file', tls.certPath]);
     expect(m.code).toBe(0);
     const objs = parseJson<{ kind: string; webhooks?: { failurePolicy: string; clientConfig: { caBundle?: string } }[] }[]>(m);
