@@ -89,7 +89,7 @@ export function registerPolicyCommands(program: Command): void {
       const responses = await applyPolicies(policies, resources, { values });
       const counts: Record<RuleStatus, number> = { pass: 0, fail: 0, warn: 0, error: 0, skip: 0 };
       for (const r of responses) for (const rule of r.rules) counts[rule.status]++;
-      out.result({ ok: counts.fail === 0 && counts.error === 0, policies: policies.length, resources: resources.length, responses, summary: counts }, () => applyText(responses, counts, policies.length, resources.length));
+      out.result({ ok: counts.fail === 0 && counts.error === 0, policies: policies.length, resources: resources.length, responses, summary: counts }, () => applyText(responses, counts, policies.reduce((n, p) => n + (p.spec.rules?.length ?? 0), 0), resources.length));
       if (counts.fail > 0 || counts.error > 0) process.exitCode = 1;
     });
 }
@@ -111,14 +111,16 @@ function testText(report: TestRunReport, failOnly: boolean): string[] {
   return lines;
 }
 
-function applyText(responses: PolicyResponse[], counts: Record<RuleStatus, number>, policies: number, resources: number): string[] {
-  const lines = [`Applying ${policies} policy rule(s) to ${resources} resource(s)...`];
+function applyText(responses: PolicyResponse[], counts: Record<RuleStatus, number>, rules: number, resources: number): string[] {
+  // Kyverno apply's layout: one block per failing policy/resource pair, then the counts.
+  const lines = [`Applying ${rules} policy rule(s) to ${resources} resource(s)...`, ''];
   for (const r of responses) {
-    const res = `${r.resource.namespace ? `${r.resource.namespace}/` : ''}${r.resource.kind}/${r.resource.name}`;
-    for (const rule of r.rules) {
-      if (rule.status === 'pass' || rule.status === 'skip') continue;
-      lines.push(`policy ${r.policy} -> resource ${res} ${rule.status === 'fail' ? 'failed' : rule.status}:`, `  ${rule.name}: ${rule.message}`);
-    }
+    const res = `${r.resource.namespace}/${r.resource.kind}/${r.resource.name}`;
+    const bad = r.rules.filter((rule) => rule.status === 'fail' || rule.status === 'error' || rule.status === 'warn');
+    if (bad.length === 0) continue;
+    lines.push(`policy ${r.policy} -> resource ${res} ${bad.some((b) => b.status === 'fail') ? 'failed' : bad[0]!.status}:`);
+    bad.forEach((rule, i) => lines.push(`${i + 1}. ${rule.name}: ${rule.message}`));
+    lines.push('');
   }
   lines.push(`pass: ${counts.pass}, fail: ${counts.fail}, warn: ${counts.warn}, error: ${counts.error}, skip: ${counts.skip}`);
   return lines;

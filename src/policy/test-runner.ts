@@ -203,10 +203,27 @@ export interface ApplyOptions {
   imageVerifier?: ImageVerifier;
 }
 
+/** Kinds that are not namespaced; every other kind defaults to namespace `default`, as in Kyverno's CLI. */
+const CLUSTER_SCOPED = new Set([
+  'Namespace', 'Node', 'PersistentVolume', 'ClusterRole', 'ClusterRoleBinding', 'StorageClass', 'CustomResourceDefinition',
+  'PriorityClass', 'ValidatingWebhookConfiguration', 'MutatingWebhookConfiguration', 'ValidatingAdmissionPolicy',
+  'ValidatingAdmissionPolicyBinding', 'MutatingAdmissionPolicy', 'MutatingAdmissionPolicyBinding', 'APIService', 'CSIDriver',
+  'CSINode', 'RuntimeClass', 'IngressClass', 'PodSecurityPolicy', 'ClusterPolicy', 'ClusterIssuer', 'VolumeAttachment',
+  'CertificateSigningRequest', 'ComponentStatus', 'FlowSchema', 'PriorityLevelConfiguration', 'ClusterPolicyReport',
+  'ClusterCleanupPolicy', 'ClusterSecretStore', 'ClusterImagePolicy', 'ClusterEphemeralReport', 'ClusterAdmissionReport',
+]);
+
+/** Kyverno's CLI shows and evaluates a namespaced resource without a namespace as being in `default`. */
+export function withDefaultNamespace(r: Resource): Resource {
+  if (CLUSTER_SCOPED.has(String(r.kind)) || (r.metadata && r.metadata.namespace)) return r;
+  return { ...r, metadata: { ...(r.metadata ?? {}), namespace: 'default' } };
+}
+
 /** Applies every policy to every resource (as the CLI processor does) and returns all engine responses. */
 export async function applyPolicies(policies: Policy[], resources: Resource[], opts: ApplyOptions = {}): Promise<PolicyResponse[]> {
   const out: PolicyResponse[] = [];
-  for (const original of resources) {
+  for (const given of resources) {
+    const original = withDefaultNamespace(given);
     const name = String(original.metadata?.name ?? '');
     const ns = String(original.metadata?.namespace ?? '');
     const optsFor = (policy: Policy) => {
@@ -320,7 +337,7 @@ export async function runTestFile(test: TestFile, opts: RunTestsOptions = {}): P
   const patched: PatchedResources = new Map();
   for (const r of test.results) {
     const f = r.patchedResources ?? r.patchedResource;
-    if (f && !patched.has(f)) patched.set(f, await loadResources([at(f)]));
+    if (f && !patched.has(f)) patched.set(f, (await loadResources([at(f)])).map(withDefaultNamespace));
   }
   return { path: test.path, name: test.name, rows: checkResults(test.results, responses, patched), evaluations: responses.length, warnings: test.warnings, skippedPolicies };
 }
