@@ -44,7 +44,7 @@ export class DecisionCache<V> {
 
   set(key: string, value: V, kind: 'positive' | 'negative'): void {
     const ttl = kind === 'positive' ? this.opts.positiveTtlMs : this.opts.negativeTtlMs;
-    if (ttl <= 0) return;
+    if (!(ttl > 0)) return; // 0 disables; NaN must never mean "forever"
     this.entries.delete(key);
     this.entries.set(key, { value, expires: this.opts.now() + ttl });
     while (this.entries.size > this.opts.maxEntries) {
