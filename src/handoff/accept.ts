@@ -6,6 +6,7 @@ import { commitExists, ForgeError, git, localBranchSha, type Forge, type PullReq
 import { LedgerError, type Handoff, type LaneTx } from '../ledger/index.js';
 import { forgeFor, repositoryIdentity, type AcceptStep, type HandoffContext } from './handoff-context.js';
 import { HandoffError, type HandoffErrorCode } from './handoff-error.js';
+import { handoffMetrics } from './handoff-metrics.js';
 import { APPLIED_PREDICATE_TYPE, HANDOFF_PREDICATE_TYPE, parseHandoffPredicate, type AppliedPredicate, type HandoffPredicate } from './handoff-predicate.js';
 import { laneOfKind, signerForLane, verifyLaneBundle } from './lane-trust.js';
 import { parsePatch } from './parse-patch.js';
@@ -197,7 +198,7 @@ export async function accept(ctx: HandoffContext, opts: AcceptOptions): Promise<
     const stored = await ctx.store.put(Buffer.from(JSON.stringify(bundle, null, 2) + '\n'));
     appliedBundlePath = stored.path;
     step('attested');
-    h = await ctx.ledger.withLane(lane.name, async (tx) => {
+    const opened = await ctx.ledger.withLane(lane.name, async (tx) => {
       await tx.recordPullRequest({ handoffId: h.id, forge: forge.kind, number: pr.number, url: pr.url, branch, headSha: commit, state: pr.state, labels });
       return tx.transitionHandoff(h.id, 'applied', 'pr_opened', {
         prNumber: pr.number,
@@ -206,6 +207,8 @@ export async function accept(ctx: HandoffContext, opts: AcceptOptions): Promise<
         audit: { appliedBundleDigest: stored.digest },
       });
     });
+    h = opened;
+    handoffMetrics.accepted(lane.name, h.createdAt, forge.kind);
   }
   step('pr_opened');
   return {
@@ -299,6 +302,7 @@ async function reject(ctx: HandoffContext, laneName: string, h: Handoff, e: Hand
 }
 
 async function rejectIn(tx: LaneTx, h: Handoff, e: HandoffError): Promise<void> {
+  handoffMetrics.rejected(tx.lane, e.code);
   await tx.transitionHandoff(h.id, 'claimed', 'rejected', {
     rejectReason: e.code,
     meta: { rejection: { code: e.code, message: e.message.slice(0, 500), ...(e.details ? { details: e.details } : {}) } },

@@ -6,6 +6,7 @@ import { isSafeBranchName } from '../forge/index.js';
 import { LedgerError, type Handoff } from '../ledger/index.js';
 import { repositoryIdentity, type HandoffContext } from './handoff-context.js';
 import { HandoffError } from './handoff-error.js';
+import { handoffMetrics } from './handoff-metrics.js';
 import { HANDOFF_PREDICATE_TYPE, parseHandoffPredicate, type HandoffPredicate } from './handoff-predicate.js';
 import { laneOfKind, signerForLane, statementDigestOf, verifyLaneBundle } from './lane-trust.js';
 import { parsePatch, type ParsedPatch } from './parse-patch.js';
@@ -146,6 +147,7 @@ async function record(ctx: HandoffContext, laneName: string, bundle: unknown, _a
     if (e instanceof LedgerError && e.details?.sqlstate === '23505') throw new HandoffError('REPLAY', 'this proposal is already recorded', { cause: e });
     throw e;
   }
+  handoffMetrics.proposed(laneName);
   return {
     id: h.id,
     state: h.state,
