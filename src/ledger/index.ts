@@ -36,7 +36,7 @@ export { LaneTx, ADMIN_LANE } from './lane-tx.js';
 export type { Handoff, HandoffState, NewHandoff, TransitionFields, PullRequest, PullRequestRecord, LaneRun, LaneRunRecord, AuditEntry, AuditRow } from './lane-tx.js';
 export { LedgerError, LEDGER_REJECTION_CODES, redactUrl } from './ledger-error.js';
 export type { LedgerErrorCode } from './ledger-error.js';
-export { MIGRATIONS, HANDOFF_STATES, LEDGER_TABLES, GENESIS_HASH } from './migrations.js';
+export { MIGRATIONS, HANDOFF_STATES, HANDOFF_TRANSITIONS, LEDGER_TABLES, GENESIS_HASH } from './migrations.js';
 export type { Migration, LedgerTable } from './migrations.js';
 export { migrationChecksum } from './migrate.js';
 export type { MigrateResult } from './migrate.js';

@@ -13,6 +13,8 @@ export const LEDGER_REJECTION_CODES = [
   'STATE_CONFLICT',
   /** The lane's role lacks the privilege, or row-level security refused the row. */
   'PERMISSION_DENIED',
+  /** A state move outside the handoff state machine (refused by the database). */
+  'INVALID_TRANSITION',
   /** verify-audit found edited, deleted or reordered rows. */
   'AUDIT_CHAIN_BROKEN',
   'NOT_FOUND',
@@ -69,6 +71,9 @@ export function toLedgerError(e: unknown, context: string): LedgerError {
   switch (state) {
     case '42501':
       return new LedgerError('PERMISSION_DENIED', `${context}: ${msg}`, { cause: e, details: { sqlstate: state } });
+    case '23514':
+      if (/cannot move from/.test(msg)) return new LedgerError('INVALID_TRANSITION', `${context}: ${msg}`, { cause: e, details: { sqlstate: state } });
+      break;
     case '42P01':
     case '42883':
       return new LedgerError('SCHEMA_MISSING', `${context}: ${msg} (run \`duallane db migrate\`)`, { cause: e, details: { sqlstate: state } });

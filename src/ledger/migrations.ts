@@ -216,7 +216,48 @@ ALTER TABLE audit_head ENABLE ROW LEVEL SECURITY;
 CREATE POLICY audit_head_read ON audit_head FOR SELECT USING (true);
 `;
 
-export const MIGRATIONS: readonly Migration[] = [{ version: 1, name: 'ledger, lanes and the hash-chained audit log', sql: V1 }];
+/** Allowed handoff state moves; anything else is refused by a trigger, for owners too. */
+export const HANDOFF_TRANSITIONS: readonly (readonly [string, string])[] = [
+  ['proposed', 'claimed'],
+  ['proposed', 'verified'],
+  ['proposed', 'rejected'],
+  ['proposed', 'expired'],
+  ['claimed', 'verified'],
+  ['claimed', 'rejected'],
+  ['claimed', 'expired'],
+  ['verified', 'applied'],
+  ['verified', 'rejected'],
+  ['applied', 'pr_opened'],
+];
+
+const V2 = `
+-- A proposal starts empty-handed: no executor, branch, commit, PR or rejection filled in by its proposer.
+DROP POLICY handoffs_propose ON handoffs;
+CREATE POLICY handoffs_propose ON handoffs FOR INSERT
+  WITH CHECK (proposer_lane = duallane_current_lane() AND state = 'proposed' AND executor_lane IS NULL
+              AND branch IS NULL AND commit_sha IS NULL AND pr_number IS NULL AND pr_url IS NULL AND reject_reason IS NULL);
+
+-- States only move forward along HANDOFF_TRANSITIONS, and what a proposal IS never changes.
+CREATE FUNCTION duallane_handoff_guard() RETURNS trigger
+  LANGUAGE plpgsql SET search_path = pg_catalog, public
+AS $$
+BEGIN
+  IF NEW.id <> OLD.id OR NEW.proposer_lane <> OLD.proposer_lane OR NEW.statement_digest <> OLD.statement_digest
+     OR NEW.artifact_digest <> OLD.artifact_digest OR NEW.base_commit <> OLD.base_commit OR NEW.created_at <> OLD.created_at THEN
+    RAISE EXCEPTION 'handoff %: its identity, digests and base never change', OLD.id USING ERRCODE = '42501';
+  END IF;
+  IF NEW.state <> OLD.state AND (OLD.state, NEW.state) NOT IN (${HANDOFF_TRANSITIONS.map(([a, b]) => `('${a}', '${b}')`).join(', ')}) THEN
+    RAISE EXCEPTION 'handoff % cannot move from % to %', OLD.id, OLD.state, NEW.state USING ERRCODE = '23514';
+  END IF;
+  RETURN NEW;
+END $$;
+CREATE TRIGGER handoffs_guard BEFORE UPDATE ON handoffs FOR EACH ROW EXECUTE FUNCTION duallane_handoff_guard();
+`;
+
+export const MIGRATIONS: readonly Migration[] = [
+  { version: 1, name: 'ledger, lanes and the hash-chained audit log', sql: V1 },
+  { version: 2, name: 'handoff state machine guard', sql: V2 },
+];
 
 /** Tables of the current schema, in the order privileges are listed. */
 export const LEDGER_TABLES = [

@@ -21,7 +21,7 @@ describe.each([
   });
   afterAll(async () => b && (await b.close()));
 
-  it.skipIf(!enabled)('every handoff is claimed once and applied once', async () => {
+  it.skipIf(!enabled)('every handoff is claimed once and moved on once', async () => {
     const proposer = await b.lane('codex', 10);
     const executors: Ledger[] = [await b.lane('claude', 5), await b.lane('claude', 5)];
 
@@ -56,12 +56,12 @@ describe.each([
     expect(new Set(all).size).toBe(N);
     expect(new Set(all)).toEqual(new Set(proposed.map((h) => h.id)));
 
-    // Both executors now race to apply EVERY handoff: exactly one wins each.
+    // Both executors now race to move EVERY handoff on: exactly one wins each.
     const outcomes = await Promise.all(
       proposed.flatMap((h) =>
         executors.map((ex) =>
           ex
-            .withLane('claude', (tx) => tx.transitionHandoff(h.id, 'claimed', 'applied', { commit: 'c'.repeat(40) }))
+            .withLane('claude', (tx) => tx.transitionHandoff(h.id, 'claimed', 'verified', { commit: 'c'.repeat(40) }))
             .then(
               () => 'won',
               (e: { code?: string }) => e.code ?? 'error',
@@ -74,13 +74,13 @@ describe.each([
 
     const rows = await b.admin.withAdmin((tx) => tx.listHandoffs({ limit: 10_000 }));
     expect(rows).toHaveLength(N);
-    expect(rows.every((r) => r.state === 'applied' && r.commit === 'c'.repeat(40))).toBe(true);
+    expect(rows.every((r) => r.state === 'verified' && r.commit === 'c'.repeat(40))).toBe(true);
 
     // One audit row per state change, and the chain is intact.
     const audit = await b.admin.withAdmin((tx) => tx.listAudit({ limit: 100_000 }));
     const count = (action: string) => audit.filter((a) => a.action === action).length;
-    expect([count('handoff.proposed'), count('handoff.claimed'), count('handoff.applied')]).toEqual([N, N, N]);
-    for (const action of ['handoff.claimed', 'handoff.applied']) {
+    expect([count('handoff.proposed'), count('handoff.claimed'), count('handoff.verified')]).toEqual([N, N, N]);
+    for (const action of ['handoff.claimed', 'handoff.verified']) {
       const subjects = audit.filter((a) => a.action === action).map((a) => a.subject);
       expect(new Set(subjects).size).toBe(N);
     }

@@ -101,6 +101,18 @@ describe.each(backends)('lane roles on %s', (_name, make, enabled) => {
     });
   });
 
+  it.skipIf(!enabled)('handoff states only move forward, and a proposal starts empty-handed', async () => {
+    const h = await codex.withLane('codex', (tx) => tx.insertHandoff(newHandoff(4)));
+    await claude.withLane('claude', (tx) => tx.transitionHandoff(h.id, 'proposed', 'claimed'));
+    expect(await codeOf(claude.withLane('claude', (tx) => tx.transitionHandoff(h.id, 'claimed', 'pr_opened')))).toBe('INVALID_TRANSITION');
+    expect(await codeOf(claude.withLane('claude', (tx) => tx.sql.query(`UPDATE handoffs SET state = 'proposed' WHERE id = $1`, [h.id])))).toBe('INVALID_TRANSITION');
+    expect(await codeOf(b.admin.withAdmin((tx) => tx.sql.query(`UPDATE handoffs SET statement_digest = 'sha256:other' WHERE id = $1`, [h.id])))).toBe('PERMISSION_DENIED');
+    const prefilled = `INSERT INTO handoffs (id, proposer_lane, statement_digest, artifact_digest, bundle_path, artifact_path, base_commit, target_branch, expires_at, commit_sha)
+      VALUES ('prefilled', 'codex', 'sha256:pre', 'a', 'b', 'p', 'c', 'main', now() + interval '1 hour', 'deadbeef')`;
+    expect(await codeOf(codex.withLane('codex', (tx) => tx.sql.query(prefilled)))).toBe('PERMISSION_DENIED');
+    expect(await b.admin.withAdmin((tx) => tx.getHandoff(h.id))).toMatchObject({ state: 'claimed', executorLane: 'claude' });
+  });
+
   it.skipIf(!enabled)('even the owner cannot UPDATE or DELETE audit_log while the guard trigger is on', async () => {
     expect(await codeOf(b.admin.withAdmin((tx) => tx.sql.query("UPDATE audit_log SET action = 'x' WHERE seq = 1")))).toBe('PERMISSION_DENIED');
     expect(await codeOf(b.admin.withAdmin((tx) => tx.sql.query('DELETE FROM audit_log WHERE seq = 1')))).toBe('PERMISSION_DENIED');
