@@ -69,6 +69,8 @@ function cloneCtx(ctx: EvalContext): EvalContext {
 
 class RuleError extends Error {}
 
+const SCORED = 'policies.kyverno.io/scored';
+
 function loadContext(entries: ContextEntry[] | undefined, ctx: EvalContext, provided: Set<string>): void {
   for (const entry of entries ?? []) {
     if (!entry || typeof entry.name !== 'string') continue;
@@ -377,8 +379,8 @@ export async function evaluatePolicy(policy: Policy, resource: Resource, opts: E
     const o = validateBody(rule, { ...v, context: rule.context, preconditions: rule.preconditions }, ctx, undefined, resource, provided, 0, isDelete);
     if (!o) continue;
     let status = o.status;
-    // Kyverno reports failures of Audit-mode rules with `failureAction: Audit` as fail; `warn` only via allowExistingViolations/audit-warn, not modelled.
-    if (status === 'fail' && policy.spec['auditWarn'] === true && failureActionOf(policy, rule) === 'Audit') status = 'warn';
+    // Docs (kyverno test): `policies.kyverno.io/scored: "false"` on the policy or the resource turns a fail into a warn.
+    if (status === 'fail' && (policy.metadata.annotations?.[SCORED] === 'false' || resource.metadata?.annotations?.[SCORED] === 'false')) status = 'warn';
     rules.push(resp(rule, policy, 'Validation', status, o.message));
   }
   const meta = resource.metadata ?? {};

@@ -227,3 +227,145 @@ results:
     expect(r2.tests[0]!.rows[0]).toMatchObject({ outcome: 'fail', reason: 'Resource diff' });
   });
 });
+
+describe('policy test runner: docs examples', () => {
+  it('add-default-resources: +() anchors under a (name) condition; request.operation from per-resource values', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'kt-adr-'));
+    await writeFile(join(dir, 'add-default-resources.yaml'), `apiVersion : kyverno.io/v1
+kind: ClusterPolicy
+metadata:
+  name: add-default-resources
+spec:
+  background: false
+  rules:
+  - name: add-default-requests
+    match:
+      any:
+      - resources:
+          kinds:
+          - Pod
+    preconditions:
+      any:
+      - key: "{{request.operation}}"
+        operator: AnyIn
+        value:
+        - CREATE
+        - UPDATE
+    mutate:
+      patchStrategicMerge:
+        spec:
+          containers:
+            - (name): "*"
+              resources:
+                requests:
+                  +(memory): "100Mi"
+                  +(cpu): "100m"
+`);
+    await writeFile(join(dir, 'resource.yaml'), `apiVersion: v1
+kind: Pod
+metadata:
+  name: nginx-demo1
+spec:
+  containers:
+  - name: nginx
+    image: nginx:1.14.2
+---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: nginx-demo2
+spec:
+  containers:
+  - name: nginx
+    image: nginx:latest
+    resources:
+      requests:
+        memory: "200Mi"
+        cpu: "200m"
+`);
+    await writeFile(join(dir, 'patchedResource1.yaml'), `apiVersion: v1
+kind: Pod
+metadata:
+  name: nginx-demo1
+spec:
+  containers:
+  - name: nginx
+    image: nginx:1.14.2
+    resources:
+      requests:
+        memory: "100Mi"
+        cpu: "100m"
+`);
+    await writeFile(join(dir, 'patchedResource2.yaml'), `apiVersion: v1
+kind: Pod
+metadata:
+  name: nginx-demo2
+spec:
+  containers:
+  - name: nginx
+    image: nginx:latest
+    resources:
+      requests:
+        memory: "200Mi"
+        cpu: "200m"
+`);
+    await writeFile(join(dir, 'values.yaml'), `apiVersion: cli.kyverno.io/v1alpha1
+kind: Values
+metadata:
+  name: values
+policies:
+- name: add-default-resources
+  resources:
+  - name: nginx-demo1
+    values:
+      request.operation: CREATE
+  - name: nginx-demo2
+    values:
+      request.operation: UPDATE
+`);
+    await writeFile(join(dir, 'kyverno-test.yaml'), `apiVersion: cli.kyverno.io/v1alpha1
+kind: Test
+metadata:
+  name: add-default-resources
+policies:
+  - add-default-resources.yaml
+resources:
+  - resource.yaml
+variables: values.yaml
+results:
+  - policy: add-default-resources
+    rule: add-default-requests
+    resources:
+    - nginx-demo1
+    patchedResources: patchedResource1.yaml
+    kind: Pod
+    result: pass
+  - policy: add-default-resources
+    rule: add-default-requests
+    resources:
+    - nginx-demo2
+    patchedResources: patchedResource2.yaml
+    kind: Pod
+    result: skip
+`);
+    const r = await runTests([dir]);
+    expect(r.summary).toMatchObject({ pass: 1, skip: 1, fail: 0 });
+  });
+
+  it('policies.kyverno.io/scored: "false" turns a fail into warn', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'kt-warn-'));
+    await writeFile(join(dir, 'p.yaml'), policyYaml.replace('  name: require-team-label\n', '  name: require-team-label\n  annotations:\n    policies.kyverno.io/scored: "false"\n'));
+    await writeFile(join(dir, 'r.yaml'), resourcesYaml);
+    await writeFile(join(dir, 'values.yaml'), valuesYaml);
+    await writeFile(join(dir, 'kyverno-test.yaml'), `apiVersion: cli.kyverno.io/v1alpha1
+kind: Test
+metadata: {name: warn}
+policies: [p.yaml]
+resources: [r.yaml]
+variables: values.yaml
+results:
+- {policy: require-team-label, rule: check-team, kind: Pod, resources: [bad], result: warn}
+`);
+    expect((await runTests([dir])).summary.fail).toBe(0);
+  });
+});
