@@ -44,7 +44,7 @@ export function registerCredsCommands(program: Command): void {
       violations.push(...db.violations);
       warnings.push(...db.warnings);
 
-      let github: GithubTokenReport | { skipped: string } ;
+      let github: GithubTokenReport | { skipped: string };
       const token = process.env[lane.github.tokenEnv];
       const repo = opts.githubRepo ?? (config.forge.kind === 'github' ? config.forge.repo : undefined);
       if (opts.offline) {
@@ -65,11 +65,10 @@ export function registerCredsCommands(program: Command): void {
       const lines = () => [
         ...violations.map((v) => `violation ${v.code}: ${v.message}`),
         ...warnings.map((w) => `warning ${w.code}: ${w.message}`),
-        violations.length === 0 ? `lane ${lane.name}: credentials are exactly those of a ${lane.kind} lane` : `lane ${lane.name}: ${violations.length} violation(s)`,
+        violations.length === 0 ? `lane ${lane.name}: credentials are exactly those of ${lane.kind === 'execute' ? 'an' : 'a'} ${lane.kind} lane` : `lane ${lane.name}: ${violations.length} violation(s)`,
       ];
       if (violations.length === 0) {
         out.result(report, lines);
-        if (!out.json) for (const w of warnings) process.stderr.write(`duallane: warning: ${w.message}\n`);
       } else {
         rejectWithReport(out, report, lines, 'CREDENTIAL_VIOLATIONS', `lane ${lane.name} holds ${violations.length} credential(s) it must not`);
       }
