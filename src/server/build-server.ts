@@ -1,4 +1,4 @@
-import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { isDuallaneError, type DuallaneConfig, type DuallaneError } from '../config/index.js';
 import type { Ledger } from '../ledger/index.js';
@@ -71,7 +71,7 @@ export function buildServer(opts: ServerOptions): FastifyInstance {
     return503OnClosing: true,
     // One line per request, written below: path without the query string (queries can carry
     // secrets by mistake), never headers; the logger redacts and scrubs anything else.
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
   }) as unknown as FastifyInstance;
 
   app.addHook('onResponse', async (req, reply) => {
