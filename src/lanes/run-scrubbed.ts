@@ -12,8 +12,10 @@ export interface ScrubbedRun {
 }
 
 /**
- * Runs `command` with exactly `env` (no inheritance), stdio passed through. Signals sent to this
- * process (Ctrl-C, SIGTERM) are forwarded to the child so the run is recorded after it stops.
+ * Runs `command` with exactly `env` (no inheritance), stdio passed through. SIGTERM and SIGHUP sent
+ * to this process are forwarded to the child; SIGINT (Ctrl-C) already reaches the child through the
+ * terminal's process group, so it is only kept from ending this process. Either way the run is
+ * recorded after the child stops.
  */
 export function runScrubbed(command: readonly string[], env: Record<string, string>, opts: { cwd?: string } = {}): Promise<ScrubbedRun> {
   const [file, ...args] = command;
@@ -21,7 +23,7 @@ export function runScrubbed(command: readonly string[], env: Record<string, stri
   const startedAt = new Date();
   return new Promise((resolve, reject) => {
     const child = spawn(file, args, { env, cwd: opts.cwd, stdio: 'inherit' });
-    const forward = (sig: NodeJS.Signals) => () => child.kill(sig);
+    const forward = (sig: NodeJS.Signals) => () => (sig === 'SIGINT' ? undefined : child.kill(sig));
     const handlers = (['SIGINT', 'SIGTERM', 'SIGHUP'] as const).map((s) => [s, forward(s)] as const);
     for (const [s, h] of handlers) process.on(s, h);
     const done = () => {
