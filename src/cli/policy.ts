@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import {
   applyPolicies,
   lintFiles,
+  loadExceptions,
   loadPolicies,
   loadResources,
   loadValuesFile,
@@ -74,8 +75,9 @@ export function registerPolicyCommands(program: Command): void {
     .requiredOption('-r, --resource <file...>', 'resource files or directories')
     .option('-f, --values-file <file>', 'Kyverno values file (cli.kyverno.io/v1alpha1 Values)')
     .option('-s, --set <key=value...>', 'variable values, e.g. request.operation=UPDATE')
+    .option('-e, --exception <file...>', 'PolicyException files (kyverno.io/v2)')
     .option('--json', 'print results as JSON')
-    .action(async (policyPaths: string[], opts: { resource: string[]; valuesFile?: string; set?: string[]; json?: boolean }) => {
+    .action(async (policyPaths: string[], opts: { resource: string[]; valuesFile?: string; set?: string[]; exception?: string[]; json?: boolean }) => {
       const out = makePrinter(Boolean(opts.json));
       const values: ValuesSpec = opts.valuesFile ? await loadValuesFile(opts.valuesFile) : {};
       for (const kv of opts.set ?? []) {
@@ -86,7 +88,8 @@ export function registerPolicyCommands(program: Command): void {
       const { policies } = await loadPolicies(policyPaths);
       if (policies.length === 0) throw new PolicyError('POLICY_INVALID', `no Kyverno policies found in ${policyPaths.join(', ')}`);
       const resources = await loadResources(opts.resource);
-      const responses = await applyPolicies(policies, resources, { values });
+      const exceptions = await loadExceptions(opts.exception ?? []);
+      const responses = await applyPolicies(policies, resources, { values, exceptions });
       const counts: Record<RuleStatus, number> = { pass: 0, fail: 0, warn: 0, error: 0, skip: 0 };
       for (const r of responses) for (const rule of r.rules) counts[rule.status]++;
       out.result({ ok: counts.fail === 0 && counts.error === 0, policies: policies.length, resources: resources.length, responses, summary: counts }, () => applyText(responses, counts, policies.reduce((n, p) => n + (p.spec.rules?.length ?? 0), 0), resources.length));

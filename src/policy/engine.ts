@@ -6,7 +6,7 @@ import { JmesPathSyntaxError, queryJmesPath, VariableNotFoundError } from './jme
 import { ruleMatches } from './match.js';
 import { matchPattern } from './pattern.js';
 import { applyMutation, deepEqual, type MutateSpec } from './mutate.js';
-import type { ContextEntry, ForEachValidation, ImageVerification, Policy, PolicyResponse, RequestInfo, Resource, Rule, RuleResponse, RuleStatus } from './types.js';
+import type { ContextEntry, ForEachValidation, ImageVerification, Policy, PolicyException, PolicyResponse, RequestInfo, Resource, Rule, RuleResponse, RuleStatus } from './types.js';
 import { setDotted, substituteAll, VariableSubstitutionError, type EvalContext } from './variables.js';
 import { wildcardMatch } from './wildcard.js';
 
@@ -24,6 +24,8 @@ export interface EvaluateOptions {
   /** Per-rule values, by rule name (also applied to that rule's autogen variants). */
   ruleValues?: Record<string, Record<string, unknown>>;
   imageVerifier?: ImageVerifier;
+  /** PolicyExceptions in force (matched rules become `skip`). */
+  exceptions?: PolicyException[];
 }
 
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -343,6 +345,22 @@ function baseRuleName(name: string): string {
   return name.replace(/^autogen-cronjob-/, '').replace(/^autogen-/, '');
 }
 
+/** The first exception that names this policy and rule and matches the resource (wildcards allowed in names). */
+function matchingException(policy: Policy, rule: Rule, resource: Resource, opts: EvaluateOptions, ctx: EvalContext): PolicyException | undefined {
+  const key = policy.kind === 'Policy' ? `${policy.metadata.namespace ?? 'default'}/${policy.metadata.name}` : policy.metadata.name;
+  for (const ex of opts.exceptions ?? []) {
+    const named = (ex.spec?.exceptions ?? []).some((e) => wildcardMatch(e.policyName, key) && (e.ruleNames ?? []).some((n) => wildcardMatch(n, rule.name)));
+    if (!named || !ruleMatches(ex.spec.match, undefined, resource, opts.request ?? {})) continue;
+    try {
+      if (ex.spec.conditions !== undefined && !evaluateConditions(ex.spec.conditions, ctx, 'preconditions').met) continue;
+    } catch {
+      continue;
+    }
+    return ex;
+  }
+  return undefined;
+}
+
 export async function evaluatePolicy(policy: Policy, resource: Resource, opts: EvaluateOptions = {}): Promise<PolicyResponse> {
   const base = baseContext(resource, opts);
   const req = opts.request ?? {};
@@ -358,6 +376,11 @@ export async function evaluatePolicy(policy: Policy, resource: Resource, opts: E
     const ctx = cloneCtx(base);
     for (const [k, v] of Object.entries(rv ?? {})) setDotted(ctx, k, v);
     const provided = providedNames(opts.values, rv);
+    const ex = matchingException(policy, rule, resource, opts, ctx);
+    if (ex) {
+      rules.push(resp(rule, policy, rule.verifyImages ? 'ImageVerify' : 'Validation', 'skip', `rule skipped due to policy exception ${ex.metadata.namespace ? `${ex.metadata.namespace}/` : ''}${ex.metadata.name}`));
+      continue;
+    }
     if (rule.verifyImages) {
       let pre;
       try {
@@ -413,6 +436,11 @@ export async function mutatePolicy(policy: Policy, resource: Resource, opts: Eva
     for (const [k, v] of Object.entries(rv ?? {})) setDotted(ctx, k, v);
     const provided = providedNames(opts.values, rv);
     const r = (status: RuleStatus, message: string): RuleResponse => ({ name: rule.name, type: 'Mutation', status, message, failureAction: 'Audit' });
+    const ex = matchingException(policy, rule, current, opts, ctx);
+    if (ex) {
+      rules.push(r('skip', `rule skipped due to policy exception ${ex.metadata.name}`));
+      continue;
+    }
     try {
       loadContext(rule.context, ctx, provided);
     } catch (e) {

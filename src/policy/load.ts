@@ -3,7 +3,7 @@ import { join, extname } from 'node:path';
 import jsYaml from 'js-yaml';
 import { LineCounter, parseAllDocuments, isMap, isSeq, isScalar, isPair, type Document, type Node } from 'yaml';
 import { PolicyError } from './policy-error.js';
-import type { Policy, Resource } from './types.js';
+import type { Policy, PolicyException, Resource } from './types.js';
 
 /**
  * Reading policy, resource, test and values files. YAML is untrusted input: documents are parsed
@@ -140,6 +140,22 @@ export async function loadPolicies(paths: string[]): Promise<{ policies: Policy[
   return { policies, docs };
 }
 
+/** PolicyException documents (kyverno.io/v2, v2beta1) from files or directories. */
+export async function loadExceptions(paths: string[]): Promise<PolicyException[]> {
+  const out: PolicyException[] = [];
+  for (const p of paths) {
+    for (const f of await yamlFilesUnder(p)) {
+      for (const d of await loadYamlValues(f)) {
+        const v = d.value as PolicyException;
+        if (!v || v.kind !== 'PolicyException') continue;
+        if (!v.spec || !Array.isArray(v.spec.exceptions) || !v.spec.match) throw new PolicyError('POLICY_INVALID', `${f}:${d.line}: PolicyException needs spec.exceptions and spec.match`);
+        out.push(v);
+      }
+    }
+  }
+  return out;
+}
+
 /** Kubernetes resources from files or directories; `kind: List` is flattened; policies are skipped. */
 export async function loadResources(paths: string[]): Promise<Resource[]> {
   const out: Resource[] = [];
@@ -148,7 +164,7 @@ export async function loadResources(paths: string[]): Promise<Resource[]> {
       for (const d of await loadYamlValues(f)) {
         const v = d.value as Resource;
         if (typeof v !== 'object' || Array.isArray(v)) throw new PolicyError('RESOURCE_INVALID', `${f}:${d.line}: not a Kubernetes object`);
-        if (isKyvernoPolicy(v)) continue;
+        if (isKyvernoPolicy(v) || v.kind === 'PolicyException') continue;
         if (v.kind === 'List' && Array.isArray(v['items'])) {
           out.push(...(v['items'] as Resource[]));
           continue;

@@ -369,3 +369,104 @@ results:
     expect((await runTests([dir])).summary.fail).toBe(0);
   });
 });
+
+describe('policy test runner: PolicyException (docs example)', () => {
+  it('resources matched by an exception are skipped; others fail', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'kt-ex-'));
+    await writeFile(join(dir, 'disallow-host-namespace.yaml'), `apiVersion: kyverno.io/v2beta1
+kind: ClusterPolicy
+metadata:
+  name: disallow-host-namespaces
+spec:
+  background: false
+  rules:
+    - name: host-namespaces
+      match:
+        any:
+        - resources:
+            kinds:
+              - Pod
+      validate:
+        failureAction: Enforce
+        message: >-
+          Sharing the host namespaces is disallowed.
+        pattern:
+          spec:
+            =(hostPID): "false"
+            =(hostIPC): "false"
+            =(hostNetwork): "false"
+`);
+    await writeFile(join(dir, 'delta-exception.yaml'), `apiVersion: kyverno.io/v2
+kind: PolicyException
+metadata:
+  name: delta-exception
+  namespace: delta
+spec:
+  exceptions:
+  - policyName: disallow-host-namespaces
+    ruleNames:
+    - host-namespaces
+    - autogen-host-namespaces
+  match:
+    any:
+    - resources:
+        kinds:
+        - Pod
+        - Deployment
+        namespaces:
+        - delta
+        names:
+        - important-tool*
+`);
+    const dep = (name: string, ns: string) => `apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: ${name}
+  namespace: ${ns}
+spec:
+  replicas: 1
+  selector:
+    matchLabels:
+      app: busybox
+  template:
+    metadata:
+      labels:
+        app: busybox
+    spec:
+      hostIPC: true
+      containers:
+      - image: busybox:1.35
+        name: busybox
+`;
+    await writeFile(join(dir, 'resource.yaml'), `${dep('important-tool', 'delta')}---\n${dep('not-important', 'gamma')}`);
+    await writeFile(join(dir, 'kyverno-test.yaml'), `apiVersion: cli.kyverno.io/v1alpha1
+kind: Test
+metadata:
+  name: disallow-host-namespaces-test-exception
+policies:
+- disallow-host-namespace.yaml
+resources:
+- resource.yaml
+exceptions:
+- delta-exception.yaml
+results:
+  - kind: Deployment
+    policy: disallow-host-namespaces
+    resources:
+    - important-tool
+    rule: host-namespaces
+    result: skip
+  - kind: Deployment
+    policy: disallow-host-namespaces
+    resources:
+    - not-important
+    rule: host-namespaces
+    result: fail
+`);
+    const r = await runTests([dir]);
+    expect(r.tests[0]!.rows.map((x) => [x.resource, x.actual, x.outcome])).toEqual([
+      ['Deployment/important-tool', 'skip', 'pass'],
+      ['Deployment/not-important', 'fail', 'pass'],
+    ]);
+  });
+});

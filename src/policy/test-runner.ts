@@ -3,9 +3,9 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { evaluatePolicy, mutatePolicy } from './engine.js';
 import { deepEqual } from './mutate.js';
 import type { ImageVerifier } from './image-verifier.js';
-import { loadPolicies, loadResources, loadYamlFile, loadYamlValues } from './load.js';
+import { loadExceptions, loadPolicies, loadResources, loadYamlFile, loadYamlValues } from './load.js';
 import { PolicyError } from './policy-error.js';
-import type { Policy, PolicyResponse, RequestInfo, Resource, RuleStatus } from './types.js';
+import type { Policy, PolicyException, PolicyResponse, RequestInfo, Resource, RuleStatus } from './types.js';
 
 /**
  * `kyverno test` semantics (cmd/cli/kubectl-kyverno/commands/test): find every `kyverno-test.yaml`
@@ -46,6 +46,7 @@ export interface TestFile {
   variables?: string;
   values?: ValuesSpec;
   userinfo?: string;
+  exceptions: string[];
   results: TestResultSpec[];
   /** Schema notes (deprecated fields in use), reported but not fatal. */
   warnings: string[];
@@ -146,6 +147,7 @@ export async function loadTestFile(path: string): Promise<TestFile> {
     variables: typeof t['variables'] === 'string' ? (t['variables'] as string) : undefined,
     values: (t['values'] as ValuesSpec | undefined) ?? undefined,
     userinfo: typeof t['userinfo'] === 'string' ? (t['userinfo'] as string) : undefined,
+    exceptions: asStringList(t['exceptions'], 'exceptions', path),
     results: results as TestResultSpec[],
     warnings,
   };
@@ -201,6 +203,7 @@ export interface ApplyOptions {
   values?: ValuesSpec;
   request?: RequestInfo;
   imageVerifier?: ImageVerifier;
+  exceptions?: PolicyException[];
 }
 
 /** Kinds that are not namespaced; every other kind defaults to namespace `default`, as in Kyverno's CLI. */
@@ -234,6 +237,7 @@ export async function applyPolicies(policies: Policy[], resources: Resource[], o
         values,
         ruleValues: ruleValuesFor(opts.values, policy.metadata.name),
         imageVerifier: opts.imageVerifier,
+        exceptions: opts.exceptions,
       };
     };
     // Kyverno's CLI order: every policy's mutations first (each sees the previous result), then validation.
@@ -330,7 +334,8 @@ export async function runTestFile(test: TestFile, opts: RunTestsOptions = {}): P
     }
     return true;
   });
-  const responses = (await applyPolicies(valid, resources, { values, request, imageVerifier: opts.imageVerifier })).map((r) => ({
+  const exceptions = await loadExceptions(test.exceptions.map(at));
+  const responses = (await applyPolicies(valid, resources, { values, request, imageVerifier: opts.imageVerifier, exceptions })).map((r) => ({
     ...r,
     policyKey: r.policyNamespace ? `${r.policyNamespace}/${r.policy}` : r.policy,
   }));

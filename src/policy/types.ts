@@ -174,3 +174,15 @@ export interface RequestInfo {
   /** Labels of the resource's namespace, for namespaceSelector (from the values file offline). */
   namespaceLabels?: Record<string, string>;
 }
+
+/** Kyverno PolicyException (kyverno.io/v2): rules it names are skipped for the resources it matches. */
+export interface PolicyException {
+  apiVersion: string;
+  kind: 'PolicyException';
+  metadata: { name: string; namespace?: string };
+  spec: {
+    exceptions: { policyName: string; ruleNames: string[] }[];
+    match: MatchResources;
+    conditions?: unknown;
+  };
+}
