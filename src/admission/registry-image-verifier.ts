@@ -100,7 +100,8 @@ export class RegistryImageVerifier implements ImageVerifier {
   private async checkAttestorSet(set: Attestor, verify: (trust: Trust) => Promise<OciVerification>): Promise<{ ok: true } | { ok: false; reason: string; message: string }> {
     const entries = set.entries ?? [];
     if (entries.length === 0) return { ok: false, reason: 'POLICY_INVALID', message: 'attestor set has no entries' };
-    const need = Math.min(set.count ?? entries.length, entries.length);
+    // count < 1 would make an empty set pass; treat it as 1 (fail closed).
+    const need = Math.max(1, Math.min(set.count ?? entries.length, entries.length));
     let passed = 0;
     let first: { reason: string; message: string } | undefined;
     for (const entry of entries) {
@@ -120,6 +121,11 @@ export class RegistryImageVerifier implements ImageVerifier {
   private trustOf(entry: AttestorEntry): Trust | { reason: string; message: string } {
     if (entry.keys?.publicKeys) return { kind: 'key', publicKeyPem: entry.keys.publicKeys };
     if (entry.keyless) {
+      // Restrictions we cannot enforce must not be silently dropped: that would accept more than
+      // the policy allows. Custom roots and certificate extensions are refused instead.
+      if (entry.keyless.roots || (entry.keyless.additionalExtensions && Object.keys(entry.keyless.additionalExtensions).length > 0)) {
+        return { reason: 'ATTESTOR_UNSUPPORTED', message: 'keyless roots and additionalExtensions are not supported; use --trusted-root' };
+      }
       if (!this.trustedRoot) return { reason: 'TRUST_ROOT_UNAVAILABLE', message: 'keyless attestor but the webhook has no trusted root (--trusted-root)' };
       const k = entry.keyless;
       return {

@@ -123,6 +123,21 @@ describe.skipIf(!haveRegistry)('admission enforcement against a real registry', 
     expect(r.status?.message).toContain(img.unsigned);
   });
 
+  it('fails closed on attestor settings it cannot honour (count 0, keyless roots)', async () => {
+    const wrongKey = generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({ type: 'spki', format: 'pem' }) as string;
+    const verifier = new RegistryImageVerifier({ client: new RegistryClient({ insecureRegistries: [reg.host], timeoutMs: 3000 }) });
+    const signatureOnly = (attestor: object) => {
+      const p = enforcementPolicies(pubPem)[0]!;
+      (p.spec.rules[0]!.verifyImages![0] as { attestors: object[] }).attestors = [attestor];
+      return buildAdmissionApp({ policies: [p], imageVerifier: verifier });
+    };
+    const zero = await review(signatureOnly({ count: 0, entries: [{ keys: { publicKeys: wrongKey } }] }), [img.good]);
+    expect(zero.allowed).toBe(false);
+    const roots = await review(signatureOnly({ entries: [{ keyless: { subject: 'x', issuer: 'y', roots: '-----BEGIN CERTIFICATE-----' } }] }), [img.good]);
+    expect(roots.allowed).toBe(false);
+    expect(roots.status?.message).toContain('not supported');
+  });
+
   it('audit mode admits with warnings instead of denying', async () => {
     const r = await review(app({ failureAction: 'Audit' }).app, [img.unsigned]);
     expect(r.allowed).toBe(true);
