@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { relative } from 'node:path';
 import { attestStatement, makeStatement, parseBundleText, type VerifiedSigner } from '../attest/index.js';
-import { resolveConfigPath } from '../config/index.js';
+import { resolveConfigPath, type LaneConfig } from '../config/index.js';
 import { commitExists, ForgeError, git, localBranchSha, type Forge, type PullRequestRef } from '../forge/index.js';
 import { LedgerError, type Handoff, type LaneTx } from '../ledger/index.js';
 import { forgeFor, repositoryIdentity, type AcceptStep, type HandoffContext } from './handoff-context.js';
@@ -78,31 +78,74 @@ interface Verified {
  */
 export async function accept(ctx: HandoffContext, opts: AcceptOptions): Promise<AcceptResult> {
   const lane = laneOfKind(ctx.config, opts.lane, 'execute');
-  const step = (s: AcceptStep) => ctx.onStep?.(s);
 
-  // 1. Claim (or resume what this lane already holds).
-  let claimedNow = false;
-  let h = await ctx.ledger.withLane(lane.name, async (tx) => {
-    if ('next' in opts.target) {
-      // A handoff this lane claimed before crashing comes first: finish it before taking new work.
-      const mine = await tx.sql.query<{ id: string }>(
-        `SELECT id FROM handoffs WHERE executor_lane = $1 AND state IN ('claimed', 'verified', 'applied') ORDER BY created_at, id LIMIT 1`,
+  if ('id' in opts.target) {
+    const id = opts.target.id;
+    const r = await withHandoffLock(ctx, lane.name, id, async () => {
+      let claimedNow = false;
+      const h = await ctx.ledger.withLane(lane.name, async (tx) => {
+        const cur = await tx.getHandoff(id);
+        if (!cur) throw new HandoffError('NOT_FOUND', `no handoff ${id}`);
+        if (cur.state !== 'proposed') return cur;
+        claimedNow = true;
+        return tx.transitionHandoff(cur.id, 'proposed', 'claimed');
+      });
+      return finish(ctx, lane, h, claimedNow);
+    });
+    if (r === LOCKED) throw new HandoffError('STATE_CONFLICT', `handoff ${id} is being accepted by another executor right now`, { details: { id } });
+    return r;
+  }
+  // --next: first finish what this lane holds but nobody is working on (a crashed run: its lock died
+  // with its connection), then claim the oldest pending handoff.
+  for (let round = 0; round < 50; round++) {
+    const inflight = await ctx.ledger.withLane(lane.name, async (tx) => {
+      const { rows } = await tx.sql.query<{ id: string }>(
+        `SELECT id FROM handoffs WHERE executor_lane = $1 AND state IN ('claimed', 'verified', 'applied') ORDER BY created_at, id LIMIT 20`,
         [lane.name],
       );
-      if (mine.rows[0]) return (await tx.getHandoff(mine.rows[0].id))!;
-      const claimed = await tx.claimNextPending();
-      if (!claimed) throw new HandoffError('NOTHING_PENDING', 'no pending handoff to accept');
-      claimedNow = true;
-      return claimed;
+      return rows.map((r) => r.id);
+    });
+    for (const id of inflight) {
+      const r = await withHandoffLock(ctx, lane.name, id, async () => {
+        const h = await ctx.ledger.withLane(lane.name, (tx) => tx.getHandoff(id));
+        return h && ['claimed', 'verified', 'applied'].includes(h.state) ? finish(ctx, lane, h, false) : null;
+      });
+      if (r !== LOCKED && r !== null) return r;
     }
-    const cur = await tx.getHandoff(opts.target.id);
-    if (!cur) throw new HandoffError('NOT_FOUND', `no handoff ${opts.target.id}`);
-    if (cur.state === 'proposed') {
-      claimedNow = true;
-      return tx.transitionHandoff(cur.id, 'proposed', 'claimed');
-    }
-    return cur;
+    const claimed = await ctx.ledger.withLane(lane.name, (tx) => tx.claimNextPending());
+    if (!claimed) throw new HandoffError('NOTHING_PENDING', 'no pending handoff to accept');
+    const r = await withHandoffLock(ctx, lane.name, claimed.id, async () => {
+      const h = await ctx.ledger.withLane(lane.name, (tx) => tx.getHandoff(claimed.id));
+      return finish(ctx, lane, h!, true);
+    });
+    // LOCKED: another executor of this lane picked it up between our claim and our lock; take the next.
+    if (r !== LOCKED) return r;
+  }
+  throw new HandoffError('STATE_CONFLICT', 'could not take a handoff: every candidate is being worked on');
+}
+
+const LOCKED = Symbol('locked');
+
+/**
+ * Runs fn while holding the handoff's advisory lock (server mode: a transaction-scoped
+ * pg_try_advisory_xact_lock held open for the whole accept, released by PostgreSQL if this process
+ * dies). Two executors of one lane never work on the same handoff at once. Embedded PGlite is a
+ * single process with one connection, so there is nobody to exclude (and an open transaction would
+ * block the work's own transactions): fn runs directly.
+ */
+async function withHandoffLock<T>(ctx: HandoffContext, laneName: string, id: string, fn: () => Promise<T>): Promise<T | typeof LOCKED> {
+  if (ctx.ledger.kind !== 'server') return fn();
+  let result: T | typeof LOCKED = LOCKED;
+  await ctx.ledger.withLane(laneName, async (tx) => {
+    const { rows } = await tx.sql.query<{ ok: boolean }>('SELECT pg_try_advisory_xact_lock(hashtextextended($1, 0)) AS ok', [`duallane:handoff:${id}`]);
+    if (rows[0]?.ok) result = await fn();
   });
+  return result;
+}
+
+async function finish(ctx: HandoffContext, lane: LaneConfig, handoff: Handoff, claimedNow: boolean): Promise<AcceptResult> {
+  const step = (s: AcceptStep) => ctx.onStep?.(s);
+  let h = handoff;
   if (h.state === 'rejected') {
     const code = REJECTING.has(h.rejectReason as HandoffErrorCode) ? (h.rejectReason as HandoffErrorCode) : 'STATE_CONFLICT';
     throw new HandoffError(code, `handoff ${h.id} was rejected earlier: ${h.rejectReason}`, { details: { id: h.id, state: h.state, reason: h.rejectReason } });

@@ -35,6 +35,8 @@ export class FakeGitHub {
   private injected: Injected[] = [];
   /** Pretend the head branch exists (GitHub answers 422 otherwise). */
   readonly branches = new Set<string>();
+  /** When false, any head branch counts as existing (the branch is pushed to a real remote elsewhere). */
+  requireBranch = true;
   private server: Server | undefined;
   url = '';
 
@@ -85,7 +87,7 @@ export class FakeGitHub {
       return send(200, this.pulls.filter((x) => !head || x.head.label === head));
     }
     if (req.method === 'POST' && p === `${base}/pulls`) {
-      if (!this.branches.has(body.head)) {
+      if (this.requireBranch && !this.branches.has(body.head)) {
         return send(422, { message: 'Validation Failed', errors: [{ resource: 'PullRequest', field: 'head', code: 'invalid' }], documentation_url: 'https://docs.github.com/rest/pulls/pulls#create-a-pull-request', status: '422' });
       }
       if (this.pulls.some((x) => x.head.ref === body.head && x.state === 'open')) {
