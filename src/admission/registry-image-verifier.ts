@@ -98,7 +98,11 @@ export class RegistryImageVerifier implements ImageVerifier {
 
   /** Kyverno: `count` entries of the set must verify (default: all of them). */
   private async checkAttestorSet(set: Attestor, verify: (trust: Trust) => Promise<OciVerification>): Promise<{ ok: true } | { ok: false; reason: string; message: string }> {
-    const entries = set.entries ?? [];
+    // Kyverno: several PEM keys in one `publicKeys` are separate entries for `count`.
+    const entries = (set.entries ?? []).flatMap((e) => {
+      const pems = e.keys?.publicKeys?.match(/-----BEGIN PUBLIC KEY-----[\s\S]*?-----END PUBLIC KEY-----/g);
+      return pems && pems.length > 1 ? pems.map((pem) => ({ ...e, keys: { ...e.keys, publicKeys: pem } })) : [e];
+    });
     if (entries.length === 0) return { ok: false, reason: 'POLICY_INVALID', message: 'attestor set has no entries' };
     // count < 1 would make an empty set pass; treat it as 1 (fail closed).
     const need = Math.max(1, Math.min(set.count ?? entries.length, entries.length));

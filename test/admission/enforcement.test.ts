@@ -123,7 +123,7 @@ describe.skipIf(!haveRegistry)('admission enforcement against a real registry', 
     expect(r.status?.message).toContain(img.unsigned);
   });
 
-  it('fails closed on attestor settings it cannot honour (count 0, keyless roots)', async () => {
+  it('applies attestor count over multiple keys and fails closed on settings it cannot honour (count 0, keyless roots)', async () => {
     const wrongKey = generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({ type: 'spki', format: 'pem' }) as string;
     const verifier = new RegistryImageVerifier({ client: new RegistryClient({ insecureRegistries: [reg.host], timeoutMs: 3000 }) });
     const signatureOnly = (attestor: object) => {
@@ -133,6 +133,10 @@ describe.skipIf(!haveRegistry)('admission enforcement against a real registry', 
     };
     const zero = await review(signatureOnly({ count: 0, entries: [{ keys: { publicKeys: wrongKey } }] }), [img.good]);
     expect(zero.allowed).toBe(false);
+    // Two keys in one publicKeys are two entries: the right one satisfies count 1, but not count 2.
+    const twoKeys = `${wrongKey.trim()}\n${pubPem.trim()}`;
+    expect((await review(signatureOnly({ count: 1, entries: [{ keys: { publicKeys: twoKeys } }] }), [img.good])).allowed).toBe(true);
+    expect((await review(signatureOnly({ count: 2, entries: [{ keys: { publicKeys: twoKeys } }] }), [img.good])).allowed).toBe(false);
     const roots = await review(signatureOnly({ entries: [{ keyless: { subject: 'x', issuer: 'y', roots: '-----BEGIN CERTIFICATE-----' } }] }), [img.good]);
     expect(roots.allowed).toBe(false);
     expect(roots.status?.message).toContain('not supported');
