@@ -11,6 +11,7 @@ interface ServeFlags {
   host: string;
   dir: string;
   repo?: string;
+  lane?: string;
   bodyLimit: string;
   handoffBodyLimit: string;
   json?: boolean;
@@ -43,6 +44,7 @@ export function registerServeCommand(program: Command): void {
     .option('--host <addr>', 'address to listen on', '127.0.0.1')
     .option('--dir <dir>', 'directory holding duallane.yaml', process.cwd())
     .option('--repo <dir>', 'git repository proposals apply to (default: the --dir)')
+    .option('--lane <lane>', "serve this lane only, logged in to the ledger with the lane's own database URL")
     .option('--body-limit <bytes>', 'largest request body', String(DEFAULT_BODY_LIMIT))
     .option('--handoff-body-limit <bytes>', 'largest POST /v1/handoffs body (it carries the patch)', String(DEFAULT_HANDOFF_BODY_LIMIT))
     .option('--json', 'print the listening address as JSON')
@@ -53,8 +55,10 @@ export function registerServeCommand(program: Command): void {
       const handoffBodyLimit = intFlag(f.handoffBodyLimit, '--handoff-body-limit', 1024, 1024 ** 3);
       const config = await loadConfig(resolve(f.dir));
       const logger = createLogger({ name: 'server' });
-      // One ledger for every lane: each request runs as its token's lane (SET LOCAL ROLE).
-      const ledger = await openLedger(config);
+      if (f.lane !== undefined && !config.lanes.some((l) => l.name === f.lane)) throw new ServerError('LANE_UNKNOWN', `no lane ${JSON.stringify(f.lane)} in duallane.yaml`);
+      // Each request runs as its token's lane (SET LOCAL ROLE). Without --lane the server holds the
+      // administrator's connection and acts for every lane; with --lane only for that one.
+      const ledger = await openLedger(config, f.lane !== undefined ? { lane: f.lane } : {});
       const app = buildServer({
         config,
         ledger,
@@ -62,6 +66,7 @@ export function registerServeCommand(program: Command): void {
         logger,
         bodyLimit,
         handoffBodyLimit,
+        ...(f.lane !== undefined ? { onlyLane: f.lane } : {}),
         ...(f.repo ? { repoDir: resolve(f.repo) } : {}),
       });
       let address: string;

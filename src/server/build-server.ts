@@ -17,6 +17,12 @@ export interface ServerOptions {
   config: DuallaneConfig;
   ledger: Ledger;
   tokens: TokenStore;
+  /**
+   * Serve only this lane: tokens of other lanes are FORBIDDEN. With a ledger opened by the lane's
+   * own database login (`openLedger(config, { lane })`), the process then holds one lane's
+   * privileges, keys and credentials only: the deployment that separates lanes.
+   */
+  onlyLane?: string;
   /** The git repository proposals apply to (default: the config root). */
   repoDir?: string;
   /** propose/accept/list/show; default: the handoff module's, over `config` and `ledger`. */
@@ -60,7 +66,13 @@ export function buildServer(opts: ServerOptions): FastifyInstance {
     metrics: opts.metrics ?? getMetrics(),
     bodyLimit: opts.bodyLimit ?? DEFAULT_BODY_LIMIT,
     handoffBodyLimit: opts.handoffBodyLimit ?? DEFAULT_HANDOFF_BODY_LIMIT,
-    auth: (req) => authenticate(req, opts.tokens, opts.config),
+    auth: async (req) => {
+      const p = await authenticate(req, opts.tokens, opts.config);
+      if (opts.onlyLane !== undefined && p.kind === 'lane' && p.lane !== opts.onlyLane) {
+        throw new ServerError('FORBIDDEN', `this server serves lane ${opts.onlyLane} only`);
+      }
+      return p;
+    },
   };
   const app = Fastify({
     ...(opts.logger ? { loggerInstance: opts.logger } : { logger: false }),

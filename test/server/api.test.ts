@@ -112,6 +112,15 @@ describe('authentication and lane kinds', () => {
     expect([after.statusCode, errorCode(after)]).toEqual([401, 'UNAUTHENTICATED']);
   });
 
+  it('a single-lane server refuses the other lanes\' tokens', async () => {
+    const w = await ws({ onlyLane: 'claude' });
+    const codex = await w.token('codex');
+    const claude = await w.token('claude');
+    const r = await w.app.inject({ url: '/v1/handoffs', headers: bearer(codex) });
+    expect([r.statusCode, errorCode(r)]).toEqual([403, 'FORBIDDEN']);
+    expect((await w.app.inject({ url: '/v1/handoffs', headers: bearer(claude) })).statusCode).toBe(200);
+  });
+
   it('the page challenges browsers with Basic and accepts the token as the password', async () => {
     const w = await ws();
     const codex = await w.token('codex');
