@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import * as jp from '@jmespath-community/jmespath';
 import { parse as parseYamlText } from 'yaml';
+import { parseImageReference } from './images.js';
 import { formatDuration, parseDuration, parseQuantity } from './quantity.js';
 import { wildcardMatch } from './wildcard.js';
 
@@ -113,6 +114,7 @@ const FUNCTIONS: Record<string, [Fn, { types: number[]; optional?: boolean; vari
   time_utc: [([t]) => goTime(t).toISOString().replace(/\.000Z$/, 'Z'), [S]],
   time_to_cron: [([t]) => { const d = goTime(t); return `${d.getUTCMinutes()} ${d.getUTCHours()} ${d.getUTCDate()} ${d.getUTCMonth() + 1} ${d.getUTCDay()}`; }, [S]],
   x509_decode: [() => { throw new Error('x509_decode is not supported by this evaluator'); }, [S]],
+  image_normalize: [([s]) => { const i = parseImageReference(String(s)); if (!i) throw new Error(`image_normalize: invalid image reference ${s}`); return i.reference; }, [S]],
   lookup: [([o, k]) => (Array.isArray(o) ? (o[k] ?? null) : (o?.[k] ?? null)), [{ types: [TYPE_OBJECT, TYPE_ARRAY] }, { types: [TYPE_STRING, TYPE_NUMBER] }]],
 };
 

@@ -1,7 +1,7 @@
 import { looksLikeBadAnchor, parseAnchor } from './anchor.js';
 import { CONDITION_OPERATORS } from './conditions.js';
 import { compileJmesPath } from './jmespath.js';
-import { lineOf, loadYamlFile, isKyvernoPolicy, type LoadedDoc } from './load.js';
+import { lineOf, loadYamlFile, isKyvernoPolicy, yamlFilesUnder, type LoadedDoc } from './load.js';
 import { PolicyError } from './policy-error.js';
 
 /**
@@ -359,7 +359,13 @@ export interface LintReport {
 
 export async function lintFiles(files: string[]): Promise<LintReport> {
   const report: LintReport = { files: [], errors: 0, warnings: 0 };
-  for (const file of files) {
+  // Files named explicitly warn about non-policy documents; files found by walking a directory do not.
+  const expanded: { file: string; explicit: boolean }[] = [];
+  for (const f of files) {
+    const under = await yamlFilesUnder(f);
+    expanded.push(...under.map((file) => ({ file, explicit: under.length === 1 && file === f })));
+  }
+  for (const { file, explicit } of expanded) {
     const findings: LintFinding[] = [];
     const policies: string[] = [];
     let docs: LoadedDoc[] = [];
@@ -372,6 +378,7 @@ export async function lintFiles(files: string[]): Promise<LintReport> {
     }
     for (const d of docs) {
       if (!isKyvernoPolicy(d.value)) {
+        if (!explicit) continue;
         const kind = (d.value as Obj)?.['kind'];
         findings.push({ file, line: d.line, path: '', severity: 'warning', message: `not a Kyverno ClusterPolicy/Policy (kind ${JSON.stringify(kind ?? null)}); skipped` });
         continue;
@@ -379,6 +386,7 @@ export async function lintFiles(files: string[]): Promise<LintReport> {
       policies.push(String((d.value as { metadata?: { name?: string } }).metadata?.name ?? ''));
       findings.push(...lintDocument(d));
     }
+    if (!explicit && policies.length === 0 && findings.length === 0) continue;
     findings.sort((a, b) => a.line - b.line);
     report.errors += findings.filter((f) => f.severity === 'error').length;
     report.warnings += findings.filter((f) => f.severity === 'warning').length;

@@ -28,6 +28,7 @@ export async function readText(file: string): Promise<string> {
     throw new PolicyError('POLICY_UNREADABLE', `cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? 'error'}`, { cause: e });
   }
   if (s.size > MAX_FILE_BYTES) throw new PolicyError('POLICY_UNREADABLE', `${file} is larger than ${MAX_FILE_BYTES} bytes`);
+  if (!s.isFile()) throw new PolicyError('POLICY_UNREADABLE', `${file} is not a regular file`);
   return readFile(file, 'utf8');
 }
 
@@ -94,7 +95,7 @@ export function lineOf(d: LoadedDoc, path: (string | number)[]): number {
   return line;
 }
 
-async function yamlFilesUnder(path: string): Promise<string[]> {
+export async function yamlFilesUnder(path: string): Promise<string[]> {
   let s;
   try {
     s = await stat(path);

@@ -79,6 +79,8 @@ describe('Kyverno JMESPath functions', () => {
     expect(q("items(`{\"b\":2,\"a\":1}`, 'key', 'value')")).toEqual([{ key: 'a', value: 1 }, { key: 'b', value: 2 }]);
     expect(q('object_from_lists(`["a","b"]`, `[1,2]`)')).toEqual({ a: 1, b: 2 });
     expect(q("semver_compare('1.2.3', '>1.0.0')")).toBe(true);
+    expect(q("image_normalize('nginx')")).toBe('docker.io/nginx:latest');
+    expect(q("image_normalize('ghcr.io/a/b:1')")).toBe('ghcr.io/a/b:1');
   });
   it('time', () => {
     expect(q("time_after('2024-01-02T00:00:00Z', '2024-01-01T00:00:00Z')")).toBe(true);
