@@ -165,6 +165,10 @@ describe('verifyImages', () => {
   it('requires a digest when mutateDigest is false', async () => {
     expect(await results(policy([vrule()]), pod([{ name: 'a', image: 'ghcr.io/acme/app:1' }]), { imageVerifier: verifier })).toEqual([['verify', 'fail']]);
   });
+  it('a verifier that throws yields error, not pass', async () => {
+    const throwing: ImageVerifier = { verifyImage: async () => { throw new Error('registry unreachable'); } };
+    expect(await results(policy([vrule()]), pod([{ name: 'a', image: `ghcr.io/acme/app@${digest}` }]), { imageVerifier: throwing })).toEqual([['verify', 'error']]);
+  });
   it('without a verifier (offline) a matching image is an error', async () => {
     expect(await results(policy([vrule()]), pod([{ name: 'a', image: `ghcr.io/acme/app@${digest}` }]))).toEqual([['verify', 'error']]);
   });

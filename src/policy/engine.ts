@@ -316,7 +316,14 @@ async function verifyImagesRule(policy: Policy, rule: Rule, resource: Resource, 
         errors.push(`failed to verify image ${c.image}: image verification requires registry access and no image verifier is configured`);
         continue;
       }
-      const r = await opts.imageVerifier.verifyImage({ image: c.image, info: c.info, attestors, attestations: iv.attestations ?? [], rule: iv as ImageVerification, policy: policy.metadata.name, ruleName: rule.name });
+      let r;
+      try {
+        r = await opts.imageVerifier.verifyImage({ image: c.image, info: c.info, attestors, attestations: iv.attestations ?? [], rule: iv as ImageVerification, policy: policy.metadata.name, ruleName: rule.name });
+      } catch (e) {
+        // A verifier that throws (registry down, malformed attestation) is an error, never a pass.
+        errors.push(`failed to verify image ${c.image}: ${(e as Error).message}`);
+        continue;
+      }
       if (r.status === 'pass') verified++;
       else if (r.status === 'fail') failures.push(`failed to verify image ${c.image}: ${r.message}`);
       else errors.push(`failed to verify image ${c.image}: ${r.message}`);
