@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { constants } from 'node:os';
 import { LaneError } from './lane-error.js';
 
@@ -22,13 +22,22 @@ export function runScrubbed(command: readonly string[], env: Record<string, stri
   if (!file) return Promise.reject(new LaneError('BAD_USAGE', 'no command given (usage: duallane exec --lane L -- CMD ...)'));
   const startedAt = new Date();
   return new Promise((resolve, reject) => {
-    const child = spawn(file, args, { env, cwd: opts.cwd, stdio: 'inherit' });
-    const forward = (sig: NodeJS.Signals) => () => (sig === 'SIGINT' ? undefined : child.kill(sig));
+    // Handlers go in BEFORE the spawn: a signal arriving while the child starts is delivered to it
+    // once it exists, instead of killing this process and losing the record of the run.
+    const started: { child?: ChildProcess; pending?: NodeJS.Signals } = {};
+    const forward = (sig: NodeJS.Signals) => () => {
+      if (sig === 'SIGINT') return;
+      if (started.child) started.child.kill(sig);
+      else started.pending = sig;
+    };
     const handlers = (['SIGINT', 'SIGTERM', 'SIGHUP'] as const).map((s) => [s, forward(s)] as const);
     for (const [s, h] of handlers) process.on(s, h);
     const done = () => {
       for (const [s, h] of handlers) process.off(s, h);
     };
+    const child = spawn(file, args, { env, cwd: opts.cwd, stdio: 'inherit' });
+    started.child = child;
+    if (started.pending) child.kill(started.pending);
     child.once('error', (cause: NodeJS.ErrnoException) => {
       done();
       if (cause.code === 'ENOENT') reject(new LaneError('COMMAND_NOT_FOUND', `command not found: ${file} (PATH comes from the lane's allowlist)`, { cause }));

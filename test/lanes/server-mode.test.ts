@@ -1,9 +1,10 @@
+import { spawn } from 'node:child_process';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG_YAML } from '../../src/config/index.js';
-import { parseJson } from '../support/cli.js';
+import { BIN, parseJson } from '../support/cli.js';
 import { gatePostgres } from '../support/services.js';
 import { postgresBackend, type Backend } from '../ledger/backends.js';
 import { fakeGithub, runCliClean } from './clean-cli.js';
@@ -152,5 +153,23 @@ describe.skipIf(!pgOk)('server mode on a fresh PostgreSQL database, each lane lo
     const text = await runCliClean(['db', 'verify-audit', '--dir', b.dir], { env: env('codex') });
     expect(text.stdout).toContain(`audit row seq ${seq} was edited`);
     expect(text.stderr).toMatch(/^duallane: AUDIT_CHAIN_BROKEN: /);
+  });
+
+  it('exec forwards SIGTERM to the command and still records the run (exit 143)', async () => {
+    const child = spawn(process.execPath, [BIN, 'exec', '--lane', 'codex', '--dir', b.dir, '--', 'sh', '-c', 'echo started; exec sleep 30'], {
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/tmp', ...env('codex') },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += d));
+    await new Promise<void>((resolve, reject) => {
+      child.stdout.on('data', (d: Buffer) => d.toString().includes('started') && resolve());
+      child.once('exit', () => reject(new Error(`exec ended early: ${stderr}`)));
+    });
+    child.kill('SIGTERM');
+    const code = await new Promise<number | null>((r) => child.once('exit', (c) => r(c)));
+    expect(code, stderr).toBe(143);
+    const runs = await b.admin.withAdmin((tx) => tx.listLaneRuns({ lane: 'codex' }));
+    expect(runs.at(-1)).toMatchObject({ lane: 'codex', command: ['sh', '-c', 'echo started; exec sleep 30'], exitCode: 143 });
   });
 });
