@@ -43,16 +43,22 @@ export interface AdmissionDecision {
 /** Kubernetes shows at most a few warnings and truncates long ones; keep them short and bounded. */
 const MAX_WARNINGS = 16;
 const MAX_WARNING_CHARS = 512;
+/** The API server stores and shows this message; a pod with hundreds of bad images must not make it huge. */
+const MAX_MESSAGE_CHARS = 8192;
+
+function bounded(s: string, max: number): string {
+  return s.length > max ? s.slice(0, max - 1) + '…' : s;
+}
 
 export function toAdmissionResponse(uid: string, d: AdmissionDecision): Record<string, unknown> {
-  const warnings = d.warnings.slice(0, MAX_WARNINGS).map((w) => (w.length > MAX_WARNING_CHARS ? w.slice(0, MAX_WARNING_CHARS - 1) + '…' : w));
+  const warnings = d.warnings.slice(0, MAX_WARNINGS).map((w) => bounded(w, MAX_WARNING_CHARS));
   return {
     apiVersion: 'admission.k8s.io/v1',
     kind: 'AdmissionReview',
     response: {
       uid,
       allowed: d.allowed,
-      ...(d.allowed ? {} : { status: { code: 403, reason: 'Forbidden', message: d.message ?? 'denied by policy' } }),
+      ...(d.allowed ? {} : { status: { code: 403, reason: 'Forbidden', message: bounded(d.message ?? 'denied by policy', MAX_MESSAGE_CHARS) } }),
       ...(warnings.length > 0 ? { warnings } : {}),
     },
   };

@@ -1,5 +1,6 @@
 import Fastify, { type FastifyInstance } from 'fastify';
-import { getMetrics, renderMetrics, type DuallaneMetrics } from '../observability/index.js';
+import type { Logger } from 'pino';
+import { getMetrics, renderMetrics, traceSpans, type DuallaneMetrics } from '../observability/index.js';
 import type { ImageVerifier } from '../policy/image-verifier.js';
 import type { Policy } from '../policy/types.js';
 import { admissionReviewSchema, toAdmissionResponse, type AdmissionDecision } from './admission-review.js';
@@ -16,7 +17,10 @@ export interface AdmissionAppOptions {
   /** Deadline for one review; past it the request is denied (fail-closed). Default 9 s (< the API server's 10 s). */
   reviewTimeoutMs?: number;
   metrics?: DuallaneMetrics;
+  /** Fastify's own request log (off by default). */
   logger?: boolean;
+  /** One line per denial or warning (uid, kind, namespace/name, reasons); createLogger() in production. */
+  log?: Logger;
 }
 
 /**
@@ -60,7 +64,12 @@ export function buildAdmissionApp(opts: AdmissionAppOptions): FastifyInstance {
       const timeout = new Promise<never>((_, reject) => {
         timer = setTimeout(() => reject(new Error(`review not decided within ${timeoutMs} ms`)), timeoutMs);
       });
-      ({ decision, verdicts } = await Promise.race([decideAdmission(review.request, decideOpts), timeout]));
+      const r = review.request;
+      ({ decision, verdicts } = await traceSpans.admission({ extra: { 'duallane.admission.kind': r.kind.kind, 'duallane.admission.operation': r.operation } }, async (span) => {
+        const out = await Promise.race([decideAdmission(r, decideOpts), timeout]);
+        span.setResult(out.decision.allowed ? (out.decision.warnings.length > 0 ? 'audit' : 'allow') : 'deny');
+        return out;
+      }));
     } catch (e) {
       decision = { allowed: false, message: `denied: the webhook could not decide (${(e as Error).message}); failing closed`, warnings: [] };
       verdicts = [{ policy: 'none', rule: '*', outcome: 'error', message: (e as Error).message }];
@@ -68,6 +77,13 @@ export function buildAdmissionApp(opts: AdmissionAppOptions): FastifyInstance {
       clearTimeout(timer);
     }
     record(metrics, decision, verdicts, started);
+    if (opts.log && (!decision.allowed || decision.warnings.length > 0)) {
+      const r = review.request;
+      opts.log.info(
+        { uid: r.uid, kind: r.kind.kind, namespace: r.namespace ?? '', name: r.name ?? '', operation: r.operation, allowed: decision.allowed, reasons: verdicts.filter((v) => v.outcome !== 'allow').map((v) => `${v.policy}/${v.rule}: ${v.message}`).slice(0, 16) },
+        decision.allowed ? 'admitted with warnings' : 'denied',
+      );
+    }
     return reply.send(toAdmissionResponse(review.request.uid, decision));
   });
 

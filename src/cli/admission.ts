@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { admissionManifestObjects, admissionManifests, AdmissionError, buildAdmissionApp, loadAdmissionPolicies, RegistryImageVerifier } from '../admission/index.js';
 import { loadTrustedRootFile } from '../attest/index.js';
+import { createLogger } from '../observability/index.js';
 import { makePrinter } from './output.js';
 import { positiveInt, trustFromFlags } from './registry-flags.js';
 import { RegistryClient } from '../registry/index.js';
@@ -100,6 +101,7 @@ export function registerAdmissionCommands(program: Command): void {
         imageVerifier,
         https: { cert, key },
         reviewTimeoutMs: positiveInt(f.reviewTimeout, '--review-timeout', 9000),
+        log: createLogger({ name: 'admission' }),
         ...(f.failurePolicy ? { failurePolicy: f.failurePolicy as 'Fail' | 'Ignore' } : {}),
       });
       let address: string;

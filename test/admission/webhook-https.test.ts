@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildAdmissionApp } from '../../src/admission/index.js';
+import { createLogger } from '../../src/observability/index.js';
 import { BIN, parseJson, runCli } from '../support/cli.js';
 import { gateCommand } from '../support/services.js';
 import { freePort } from '../registry/registry-harness.js';
@@ -56,7 +57,9 @@ describe.skipIf(!haveOpenssl)('admission webhook over a real HTTPS listener', ()
   });
 
   it('rejects malformed and oversized reviews with 400/413, never a decision', async () => {
-    const app = buildAdmissionApp({ policies: digestOnly, bodyLimit: 64 * 1024 });
+    const lines: string[] = [];
+    const log = createLogger({ name: 'admission', destination: { write: (l: string) => void lines.push(l) } });
+    const app = buildAdmissionApp({ policies: digestOnly, bodyLimit: 64 * 1024, log });
     const bad = await app.inject({ method: 'POST', url: '/validate', payload: { apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', request: { uid: '' } } });
     expect(bad.statusCode).toBe(400);
     expect((bad.json() as { problems: { path: string }[] }).problems.map((p) => p.path)).toContain('request.uid');
@@ -81,6 +84,15 @@ describe.skipIf(!haveOpenssl)('admission webhook over a real HTTPS listener', ()
     req.object.spec.ephemeralContainers = [{ name: 'debug', image: 'busybox:latest' }];
     const ephResp = (await app.inject({ method: 'POST', url: '/validate', payload: eph })).json() as { response: { allowed: boolean; status: { message: string } } };
     expect(ephResp.response.allowed).toBe(false);
+    // Each denial is logged once, with the request uid and the reasons.
+    const denials = lines.map((l) => JSON.parse(l) as { msg: string; uid: string; reasons: string[]; component: string });
+    expect(denials.map((d) => d.uid)).toEqual(['u-spoof', 'u-eph']);
+    expect(denials[1]).toMatchObject({ msg: 'denied', component: 'admission' });
+    expect(denials[1]!.reasons[0]).toContain('require-image-digest/require-digest');
+    // A pod with very many bad images still gets a bounded message.
+    const many = podReview('u-many', Array.from({ length: 400 }, (_, i) => `r.test/image-number-${i}:latest`));
+    const manyResp = (await app.inject({ method: 'POST', url: '/validate', payload: many })).json() as { response: { status: { message: string } } };
+    expect(manyResp.response.status.message.length).toBeLessThanOrEqual(8192);
     await app.close();
   });
 
