@@ -56,10 +56,11 @@ export function registerPolicyCommands(program: Command): void {
     .option('-o, --output-format <format>', 'text | json | junit', 'text')
     .option('-f, --file-name <name>', 'test file name', 'kyverno-test.yaml')
     .option('--fail-only', 'print only failing rows')
-    .action(async (dirs: string[], opts: { json?: boolean; outputFormat: string; fileName: string; failOnly?: boolean }) => {
+    .option('-t, --test-case-selector <selector>', 'run only matching results, e.g. "policy=p, rule=r, resource=name" (wildcards allowed)')
+    .action(async (dirs: string[], opts: { json?: boolean; outputFormat: string; fileName: string; failOnly?: boolean; testCaseSelector?: string }) => {
       const format = opts.json ? 'json' : opts.outputFormat;
       if (!['text', 'json', 'junit'].includes(format)) throw new PolicyError('BAD_USAGE', `unknown output format ${format} (text, json, junit)`);
-      const report = await runTests(dirs, { fileName: opts.fileName });
+      const report = await runTests(dirs, { fileName: opts.fileName, selector: opts.testCaseSelector });
       if (format === 'junit') process.stdout.write(toJUnit(report) + '\n');
       else {
         const out = makePrinter(format === 'json');

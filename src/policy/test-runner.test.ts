@@ -470,3 +470,12 @@ results:
     ]);
   });
 });
+
+describe('test case selector', () => {
+  it('filters by policy, rule and resource with wildcards', async () => {
+    const r = await runTests(['policies/kyverno'], { selector: 'policy=require-image-digest, resource=pod-*' });
+    expect(r.tests).toHaveLength(1);
+    expect(r.tests[0]!.rows.every((x) => x.resource.startsWith('Pod/pod-'))).toBe(true);
+    await expect(runTests(['policies/kyverno'], { selector: 'bogus=x' })).rejects.toMatchObject({ code: 'BAD_USAGE' });
+  });
+});

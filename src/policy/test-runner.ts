@@ -2,6 +2,7 @@ import { readdir, stat } from 'node:fs/promises';
 import { dirname, join, relative, resolve } from 'node:path';
 import { evaluatePolicy, mutatePolicy } from './engine.js';
 import { deepEqual } from './mutate.js';
+import { wildcardMatch } from './wildcard.js';
 import type { ImageVerifier } from './image-verifier.js';
 import { loadExceptions, loadPolicies, loadResources, loadYamlFile, loadYamlValues } from './load.js';
 import { PolicyError } from './policy-error.js';
@@ -85,6 +86,35 @@ export interface TestRunReport {
 export interface RunTestsOptions {
   fileName?: string;
   imageVerifier?: ImageVerifier;
+  /** `--test-case-selector "policy=a, rule=b, resource=c"` (wildcards allowed), as in kyverno test. */
+  selector?: string;
+}
+
+/** Parses and applies a test-case selector; unknown keys are a usage error. */
+export function applySelector(results: TestResultSpec[], selector: string | undefined): TestResultSpec[] {
+  if (!selector) return results;
+  const sel: Record<string, string> = {};
+  for (const part of selector.split(',')) {
+    const t = part.trim();
+    if (t === '') continue;
+    const i = t.indexOf('=');
+    const k = i > 0 ? t.slice(0, i).trim() : '';
+    if (!['policy', 'rule', 'resource'].includes(k)) throw new PolicyError('BAD_USAGE', `invalid test case selector ${JSON.stringify(t)} (policy=, rule=, resource=)`);
+    sel[k] = t.slice(i + 1).trim();
+  }
+  const out: TestResultSpec[] = [];
+  for (const r of results) {
+    if (sel['policy'] && !wildcardMatch(sel['policy'], r.policy)) continue;
+    if (sel['rule'] && !wildcardMatch(sel['rule'], r.rule)) continue;
+    if (sel['resource']) {
+      const names = (r.resources ?? (r.resource ? [r.resource] : [])).filter((n) => wildcardMatch(sel['resource']!, n));
+      if (names.length === 0) continue;
+      out.push({ ...r, resources: names, resource: undefined });
+      continue;
+    }
+    out.push(r);
+  }
+  return out;
 }
 
 const STATUSES = new Set(['pass', 'fail', 'skip', 'warn', 'error']);
@@ -351,7 +381,12 @@ export async function runTests(dirs: string[], opts: RunTestsOptions = {}): Prom
   const files = await findTestFiles(dirs, opts.fileName);
   if (files.length === 0) throw new PolicyError('NO_TESTS_FOUND', `no ${opts.fileName ?? 'kyverno-test.yaml'} found under ${dirs.join(', ')}`);
   const tests: TestCaseReport[] = [];
-  for (const f of files) tests.push(await runTestFile(await loadTestFile(f), opts));
+  for (const f of files) {
+    const test = await loadTestFile(f);
+    const results = applySelector(test.results, opts.selector);
+    if (results.length === 0) continue;
+    tests.push(await runTestFile({ ...test, results }, opts));
+  }
   const summary = { pass: 0, fail: 0, skip: 0, evaluations: 0 };
   for (const t of tests) {
     summary.evaluations += t.evaluations;
