@@ -67,6 +67,18 @@ describe('handoff API round trip (PGlite)', () => {
     expect(again.json()).toMatchObject({ ok: true, commit: accepted.commit, pr: { number: 1 }, resumed: true });
     expect(w.git('branch', '--list', 'lane/*').split('\n')).toHaveLength(1);
 
+    // Two executors racing on the second proposal through the API: one commit, one branch, one PR.
+    const second = (p64.json() as { id: string }).id;
+    const race = await Promise.all([0, 1].map(() => w.app.inject({ method: 'POST', url: `/v1/handoffs/${second}/accept`, headers: bearer(claude) })));
+    const statuses = race.map((r) => r.statusCode).sort();
+    expect(statuses[0], race.map((r) => r.body).join('\n')).toBe(200);
+    for (const r of race) if (r.statusCode !== 200) expect([r.statusCode, (r.json() as any).error.code]).toEqual([409, 'STATE_CONFLICT']);
+    const commits = new Set(race.filter((r) => r.statusCode === 200).map((r) => (r.json() as any).commit));
+    expect(commits.size).toBe(1);
+    expect(w.git('branch', '--list', `lane/claude/${second}`).split('\n')).toHaveLength(1);
+    const prs = await w.ledger.withAdmin((tx) => tx.listPullRequests());
+    expect(prs.map((pr) => pr.number).sort()).toEqual([1, 2]);
+
     // Replay: the recorded bundle and artifact submitted again.
     const bundleText = readFileSync(proposed.bundlePath, 'utf8');
     const artifact = readFileSync(proposed.artifactPath).toString('base64');
