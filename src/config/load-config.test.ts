@@ -77,6 +77,11 @@ describe('duallane.yaml', () => {
     expect(problemsOf(() => parseConfigText(broken, 'f')).errors[0]).toMatchObject({ path: 'lanes[0].identity.privateKey' });
   });
 
+  it('scope globs must stay inside the repository', () => {
+    const bad = DEFAULT_CONFIG_YAML.replace("denied: ['.duallane/**', '.env*', '**/*.key']", "denied: ['../outside/**']");
+    expect(problemsOf(() => parseConfigText(bad, 'f')).errors[0]).toMatchObject({ path: 'lanes[0].scope.denied[0]' });
+  });
+
   it('duplicate roles and a missing execute lane are refused', () => {
     const dup = DEFAULT_CONFIG_YAML.replace('role: duallane_claude', 'role: duallane_codex');
     expect(problemsOf(() => parseConfigText(dup, 'f')).errors[0]).toMatchObject({ path: 'lanes[1].db.role' });

@@ -44,11 +44,17 @@ export const githubSchema = z.strictObject({
     .prefault({}),
 });
 
+/** A repository-relative glob: never absolute, never climbing out with `..`. */
+const repoGlob = z
+  .string()
+  .min(1)
+  .refine((g) => !g.startsWith('/') && !g.split('/').includes('..'), 'must be a repository-relative glob (no leading /, no ..)');
+
 export const scopeSchema = z.strictObject({
   /** Paths a proposal may touch (picomatch globs, relative to the repository root). */
-  allowed: z.array(z.string().min(1)).default(['**']),
+  allowed: z.array(repoGlob).default(['**']),
   /** Paths a proposal may never touch; denial wins over allowance. */
-  denied: z.array(z.string().min(1)).default([]),
+  denied: z.array(repoGlob).default([]),
   maxFiles: z.number().int().positive().default(50),
   maxChangedLines: z.number().int().positive().default(2000),
   /** Whether `.github/workflows/**` may be touched (a workflow edit is a credential escalation). */
