@@ -3,7 +3,8 @@ import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseJson, runCli } from '../support/cli.js';
+import { BIN, parseJson, runCli } from '../support/cli.js';
+import { gateCommand } from '../support/services.js';
 import { FAKE_IDENTITY, FAKE_ISSUER, startFakeSigstore, type FakeSigstore } from '../support/fake-sigstore.js';
 
 describe('duallane keys / digest / sign / attest / verify through the CLI', () => {
@@ -47,6 +48,17 @@ describe('duallane keys / digest / sign / attest / verify through the CLI', () =
     expect(r.stderr).toBe('');
     const missing = await runCli(['digest', join(dir, 'nope')]);
     expect([missing.code, missing.stderr.trim()]).toEqual([2, expect.stringMatching(/^duallane: INPUT_UNREADABLE: /)]);
+  });
+
+  it('digest draws a progress bar on a TTY (script(1) gives it one) and none in CI or --json', async () => {
+    if (!gateCommand('script', 'util-linux')) return;
+    const big = join(dir, 'tty.bin');
+    await writeFile(big, Buffer.alloc(80 * 1024 * 1024, 1));
+    const cmd = `${process.execPath} ${BIN} digest ${big}`;
+    const tty = execFileSync('script', ['-qec', cmd, '/dev/null'], { encoding: 'utf8', env: { ...process.env, CI: '' } });
+    expect(tty).toMatch(/hashing .*100% 80\/80 MiB/);
+    const ci = execFileSync('script', ['-qec', cmd, '/dev/null'], { encoding: 'utf8', env: { ...process.env, CI: 'true' } });
+    expect(ci).not.toMatch(/hashing/);
   });
 
   it('sign with an encrypted key needs the passphrase variable; the passphrase never appears in output', async () => {
