@@ -6,6 +6,7 @@ import { JmesPathSyntaxError, queryJmesPath, VariableNotFoundError } from './jme
 import { ruleMatches } from './match.js';
 import { matchPattern } from './pattern.js';
 import { applyMutation, deepEqual, type MutateSpec } from './mutate.js';
+import { generateResource, type GenerateSpec } from './generate.js';
 import type { ContextEntry, ForEachValidation, ImageVerification, Policy, PolicyException, PolicyResponse, RequestInfo, Resource, Rule, RuleResponse, RuleStatus } from './types.js';
 import { setDotted, substituteAll, VariableSubstitutionError, type EvalContext } from './variables.js';
 import { wildcardMatch } from './wildcard.js';
@@ -483,5 +484,55 @@ export async function mutatePolicy(policy: Policy, resource: Resource, opts: Eva
     resource: { apiVersion: String(resource.apiVersion ?? ''), kind: String(resource.kind ?? ''), namespace: String(meta.namespace ?? ''), name: String(meta.name ?? '') },
     rules,
     patchedResource: current,
+  };
+}
+
+/**
+ * Generate rules of one policy for a trigger resource. Each matching rule yields `pass` with the
+ * resource it would create (`generatedResources`, by rule name), `skip` when preconditions fail, or
+ * `error`. Nothing is created anywhere: this is what `kyverno test` compares with `generatedResource`.
+ */
+export async function generatePolicy(policy: Policy, resource: Resource, opts: EvaluateOptions & { cloneSources?: Resource[] } = {}): Promise<PolicyResponse & { generatedResources: Record<string, Resource> }> {
+  const req = opts.request ?? {};
+  const rules: RuleResponse[] = [];
+  const generated: Record<string, Resource> = {};
+  const namespaced = policy.kind === 'Policy' && (policy.metadata.namespace ?? 'default') !== String(resource.metadata?.namespace ?? '');
+  for (const rule of namespaced ? [] : computeRules(policy)) {
+    if (!rule || typeof rule.name !== 'string' || !rule.generate) continue;
+    if (!ruleMatches(rule.match, rule.exclude, resource, req)) continue;
+    const ctx = baseContext(resource, opts);
+    const rv = opts.ruleValues?.[rule.name] ?? opts.ruleValues?.[baseRuleName(rule.name)];
+    for (const [k, v] of Object.entries(rv ?? {})) setDotted(ctx, k, v);
+    const r = (status: RuleStatus, message: string): RuleResponse => ({ name: rule.name, type: 'Generation', status, message, failureAction: 'Audit' });
+    const ex = matchingException(policy, rule, resource, opts, ctx);
+    if (ex) {
+      rules.push(r('skip', `rule skipped due to policy exception ${ex.metadata.name}`));
+      continue;
+    }
+    try {
+      loadContext(rule.context, ctx, providedNames(opts.values, rv));
+      const pre = evaluateConditions(rule.preconditions ?? null, ctx, 'preconditions');
+      if (!pre.met) {
+        rules.push(r('skip', 'preconditions not met'));
+        continue;
+      }
+      const g = generateResource(rule.generate as GenerateSpec, ctx, opts.cloneSources ?? []);
+      if (!g) {
+        rules.push(r('skip', 'cloneList generation is not evaluated offline'));
+        continue;
+      }
+      generated[rule.name] = g;
+      rules.push(r('pass', `created ${g.kind} ${g.metadata?.namespace ? `${g.metadata.namespace}/` : ''}${g.metadata?.name}`));
+    } catch (e) {
+      rules.push(r('error', `failed to generate: ${(e as Error).message}`));
+    }
+  }
+  const meta = resource.metadata ?? {};
+  return {
+    policy: policy.metadata.name,
+    ...(policy.kind === 'Policy' ? { policyNamespace: policy.metadata.namespace ?? 'default' } : {}),
+    resource: { apiVersion: String(resource.apiVersion ?? ''), kind: String(resource.kind ?? ''), namespace: String(meta.namespace ?? ''), name: String(meta.name ?? '') },
+    rules,
+    generatedResources: generated,
   };
 }

@@ -306,7 +306,13 @@ class Linter {
       if (r['exclude'] !== undefined) this.match(r['exclude'], [...path, 'exclude'], false);
       this.context(r['context'], [...path, 'context']);
       this.conditions(r['preconditions'], [...path, 'preconditions']);
-      if (r['generate'] !== undefined) this.add(path, 'warning', 'generate rules are not evaluated by duallane (no results)');
+      const g = r['generate'];
+      if (g !== undefined && this.fields(g, ['apiVersion', 'kind', 'name', 'namespace', 'data', 'clone', 'cloneList', 'synchronize', 'orphanDownstreamOnPolicyDelete', 'uid', 'foreach', 'generateExisting'], [...path, 'generate'], 'generate')) {
+        if (g['cloneList'] !== undefined || g['foreach'] !== undefined) this.add([...path, 'generate'], 'warning', 'generate cloneList / foreach are not evaluated by duallane');
+        else if (g['data'] === undefined && g['clone'] === undefined) this.add([...path, 'generate'], 'error', 'generate needs data or clone');
+        if (g['data'] !== undefined || g['clone'] !== undefined) for (const k of ['kind', 'name']) if (g[k] === undefined) this.add([...path, 'generate'], 'error', `generate needs ${k}`);
+        this.variables(g, [...path, 'generate']);
+      }
       const m = r['mutate'];
       if (m !== undefined && this.fields(m, ['patchStrategicMerge', 'patchesJson6902', 'foreach', 'targets'], [...path, 'mutate'], 'mutate')) {
         if (m['targets'] !== undefined) this.add([...path, 'mutate', 'targets'], 'warning', 'mutate existing (targets) is not evaluated by duallane');

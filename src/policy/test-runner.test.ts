@@ -479,3 +479,92 @@ describe('test case selector', () => {
     await expect(runTests(['policies/kyverno'], { selector: 'bogus=x' })).rejects.toMatchObject({ code: 'BAD_USAGE' });
   });
 });
+
+describe('policy test runner: generate (docs example)', () => {
+  it('compares the generated resource (add-networkpolicy) and clones from cloneSourceResource', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'kt-gen-'));
+    await writeFile(join(dir, 'add_network_policy.yaml'), `apiVersion: kyverno.io/v1
+kind: ClusterPolicy
+metadata:
+  name: add-networkpolicy
+spec:
+  rules:
+  - name: default-deny
+    match:
+      any:
+      - resources:
+          kinds:
+          - Namespace
+    generate:
+      apiVersion: networking.k8s.io/v1
+      kind: NetworkPolicy
+      name: default-deny
+      namespace: "{{request.object.metadata.name}}"
+      synchronize: true
+      data:
+        spec:
+          podSelector: {}
+          policyTypes:
+          - Ingress
+          - Egress
+  - name: copy-secret
+    match:
+      any:
+      - resources:
+          kinds:
+          - Namespace
+    generate:
+      apiVersion: v1
+      kind: Secret
+      name: regcred
+      namespace: "{{request.object.metadata.name}}"
+      clone:
+        namespace: default
+        name: regcred
+`);
+    await writeFile(join(dir, 'resource.yaml'), 'apiVersion: v1\nkind: Namespace\nmetadata:\n  name: hello-world-namespace\n');
+    await writeFile(join(dir, 'generatedResource.yaml'), `apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata:
+  name: default-deny
+  namespace: hello-world-namespace
+spec:
+  podSelector: {}
+  policyTypes:
+  - Ingress
+  - Egress
+`);
+    await writeFile(join(dir, 'source.yaml'), 'apiVersion: v1\nkind: Secret\nmetadata:\n  name: regcred\n  namespace: default\ntype: Opaque\ndata:\n  k: dg==\n');
+    await writeFile(join(dir, 'cloned.yaml'), 'apiVersion: v1\nkind: Secret\nmetadata:\n  name: regcred\n  namespace: hello-world-namespace\ntype: Opaque\ndata:\n  k: dg==\n');
+    await writeFile(join(dir, 'kyverno-test.yaml'), `apiVersion: cli.kyverno.io/v1alpha1
+kind: Test
+metadata:
+  name: deny-all-traffic
+policies:
+  - add_network_policy.yaml
+resources:
+  - resource.yaml
+results:
+  - policy: add-networkpolicy
+    rule: default-deny
+    resources:
+    - hello-world-namespace
+    generatedResource: generatedResource.yaml
+    kind: Namespace
+    result: pass
+  - policy: add-networkpolicy
+    rule: copy-secret
+    resources:
+    - hello-world-namespace
+    generatedResource: cloned.yaml
+    cloneSourceResource: source.yaml
+    kind: Namespace
+    result: pass
+`);
+    const r = await runTests([dir]);
+    expect(r.tests[0]!.rows.map((x) => [x.rule, x.outcome, x.reason])).toEqual([
+      ['default-deny', 'pass', 'Ok'],
+      ['copy-secret', 'pass', 'Ok'],
+    ]);
+  });
+});

@@ -1,6 +1,6 @@
 import { readdir, stat } from 'node:fs/promises';
 import { dirname, join, relative, resolve } from 'node:path';
-import { evaluatePolicy, mutatePolicy } from './engine.js';
+import { evaluatePolicy, generatePolicy, mutatePolicy } from './engine.js';
 import { deepEqual } from './mutate.js';
 import { wildcardMatch } from './wildcard.js';
 import type { ImageVerifier } from './image-verifier.js';
@@ -30,6 +30,7 @@ export interface TestResultSpec {
   patchedResources?: string;
   patchedResource?: string;
   generatedResource?: string;
+  cloneSourceResource?: string;
 }
 
 export interface ValuesSpec {
@@ -167,7 +168,6 @@ export async function loadTestFile(path: string): Promise<TestFile> {
     if (!expected || !STATUSES.has(String(expected))) throw new PolicyError('TEST_FILE_INVALID', `${path}: results[${i}].result must be one of pass, fail, skip, warn, error`);
     if (r.status !== undefined) warnings.push(`results[${i}].status is deprecated; use result`);
     if (r.resource !== undefined) warnings.push(`results[${i}].resource is deprecated; use resources`);
-    if (r.generatedResource) warnings.push(`results[${i}]: generate rules are not supported`);
   }
   return {
     path,
@@ -234,6 +234,8 @@ export interface ApplyOptions {
   request?: RequestInfo;
   imageVerifier?: ImageVerifier;
   exceptions?: PolicyException[];
+  /** Sources for generate.clone rules (the test's cloneSourceResource files). */
+  cloneSources?: Resource[];
 }
 
 /** Kinds that are not namespaced; every other kind defaults to namespace `default`, as in Kyverno's CLI. */
@@ -282,6 +284,10 @@ export async function applyPolicies(policies: Policy[], resources: Resource[], o
       if (!(policy.spec.rules ?? []).some((r) => r && (r.validate || r.verifyImages))) continue;
       out.push(await evaluatePolicy(policy, resource, optsFor(policy)));
     }
+    for (const policy of policies) {
+      if (!(policy.spec.rules ?? []).some((r) => r && r.generate)) continue;
+      out.push(await generatePolicy(policy, resource, { ...optsFor(policy), cloneSources: opts.cloneSources }));
+    }
   }
   return out;
 }
@@ -329,6 +335,13 @@ export function checkResults(results: TestResultSpec[], responses: (PolicyRespon
         let any = false;
         for (const rr of ruleResponses) {
           any = true;
+          if (t.generatedResource) {
+            const g = resp.generatedResources?.[rr.name];
+            if (!samePatched(g, patched.get(t.generatedResource))) {
+              rows.push({ id: id++, policy: t.policy, rule: t.rule, resource: resourceLabel, kind, expected, actual: rr.status, outcome: 'fail', skipped: false, reason: 'Resource diff', message: "Generated resource didn't match the generated resource in the test result" });
+              continue;
+            }
+          }
           const patchedFile = t.patchedResources ?? t.patchedResource;
           if (patchedFile && !samePatched(resp.patchedResource, patched.get(patchedFile))) {
             rows.push({ id: id++, policy: t.policy, rule: t.rule, resource: resourceLabel, kind, expected, actual: rr.status, outcome: 'fail', skipped: false, reason: 'Resource diff', message: "Patched resource didn't match the patched resource in the test result" });
@@ -365,14 +378,17 @@ export async function runTestFile(test: TestFile, opts: RunTestsOptions = {}): P
     return true;
   });
   const exceptions = await loadExceptions(test.exceptions.map(at));
-  const responses = (await applyPolicies(valid, resources, { values, request, imageVerifier: opts.imageVerifier, exceptions })).map((r) => ({
+  const cloneSources: Resource[] = [];
+  for (const r of test.results) if (r.cloneSourceResource) cloneSources.push(...(await loadResources([at(r.cloneSourceResource)])));
+  const responses = (await applyPolicies(valid, resources, { values, request, imageVerifier: opts.imageVerifier, exceptions, cloneSources })).map((r) => ({
     ...r,
     policyKey: r.policyNamespace ? `${r.policyNamespace}/${r.policy}` : r.policy,
   }));
   const patched: PatchedResources = new Map();
   for (const r of test.results) {
-    const f = r.patchedResources ?? r.patchedResource;
-    if (f && !patched.has(f)) patched.set(f, (await loadResources([at(f)])).map(withDefaultNamespace));
+    for (const f of [r.patchedResources ?? r.patchedResource, r.generatedResource]) {
+      if (f && !patched.has(f)) patched.set(f, (await loadResources([at(f)])).map(withDefaultNamespace));
+    }
   }
   return { path: test.path, name: test.name, rows: checkResults(test.results, responses, patched), evaluations: responses.length, warnings: test.warnings, skippedPolicies };
 }

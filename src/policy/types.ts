@@ -158,6 +158,8 @@ export interface PolicyResponse {
   rules: RuleResponse[];
   /** For mutate responses: the resource after this policy's mutations. */
   patchedResource?: Resource;
+  /** For generate responses: the resource each rule would create, by rule name. */
+  generatedResources?: Record<string, Resource>;
 }
 
 export interface UserInfo {
