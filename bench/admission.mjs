@@ -85,8 +85,8 @@ if (process.argv[2] === '--serve') {
     srv.listen(0, '127.0.0.1', () => process.send({ port: srv.address().port }));
   } else {
     const { buildAdmissionApp, RegistryImageVerifier } = await dist('admission/index.js');
-    const { RegistryClient } = await dist('registry/index.js');
-    const client = new RegistryClient({ insecureRegistries: [cfg.registry], timeoutMs: 3000 });
+    const { CachingRegistryClient } = await dist('registry/index.js');
+    const client = new CachingRegistryClient({ insecureRegistries: [cfg.registry], timeoutMs: 3000 });
     const imageVerifier = new RegistryImageVerifier({ client });
     const app = buildAdmissionApp({ policies: policies(cfg.pubPem), imageVerifier, https: tls });
     await app.listen({ port: 0, host: '127.0.0.1' });

@@ -5,7 +5,7 @@ import { loadTrustedRootFile } from '../attest/index.js';
 import { createLogger } from '../observability/index.js';
 import { makePrinter } from './output.js';
 import { positiveInt, trustFromFlags } from './registry-flags.js';
-import { RegistryClient } from '../registry/index.js';
+import { CachingRegistryClient } from '../registry/index.js';
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
 
@@ -78,7 +78,8 @@ export function registerAdmissionCommands(program: Command): void {
       const registryTimeout = positiveInt(f.registryTimeout, '--registry-timeout', 3000);
       const cert = await readPem(f.tlsCert, 'TLS certificate');
       const key = await readPem(f.tlsKey, 'TLS key');
-      const client = new RegistryClient({ insecureRegistries: f.insecureRegistry, timeoutMs: registryTimeout });
+      // The verifier asks the same registry the same questions for several policies: remember the answers.
+      const client = new CachingRegistryClient({ insecureRegistries: f.insecureRegistry, timeoutMs: registryTimeout });
       const policyTrust = await trustFromFlags({
         key: f.policyKey,
         certificateIdentity: f.policyCertificateIdentity,

@@ -4,6 +4,8 @@ export { digestTag, formatImageReference, isSha256Digest, parseImageReference } 
 export type { ImageReference } from './reference.js';
 export { RegistryClient, sameDigest, sha256Digest } from './oci-client.js';
 export type { FetchedManifest, RegistryClientOptions } from './oci-client.js';
+export { CachingRegistryClient } from './caching-client.js';
+export type { CachingRegistryClientOptions } from './caching-client.js';
 export { EMPTY_JSON, EMPTY_JSON_DIGEST, MANIFEST_ACCEPT, MEDIA_TYPES, imageIndexSchema, imageManifestSchema } from './oci-types.js';
 export type { Descriptor, ImageIndex, ImageManifest } from './oci-types.js';
 export { pushArtifact } from './push-artifact.js';

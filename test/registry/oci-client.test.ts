@@ -1,7 +1,9 @@
+import { createHash } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  CachingRegistryClient,
   MEDIA_TYPES,
   RegistryClient,
   RegistryError,
@@ -182,6 +184,38 @@ describe('OCI client against a hostile registry (loopback HTTP server)', () => {
     routes.set('/v2/denied/manifests/v1', (res) => res.writeHead(401, { 'www-authenticate': `Bearer realm="http://${host}/token-denied"` }).end());
     routes.set('/token-denied', (res) => res.writeHead(403).end());
     expect(await codeOf(c.getManifest(host, 'denied', 'v1'))).toBe('UNAUTHORIZED');
+  });
+
+  it('CachingRegistryClient keeps digest-addressed content and reuses mutable answers only briefly', async () => {
+    const body = JSON.stringify({ schemaVersion: 2, mediaType: MEDIA_TYPES.ociIndex, manifests: [] });
+    const digest = `sha256:${createHash('sha256').update(body).digest('hex')}`;
+    const hits = new Map<string, number>();
+    const count = (k: string) => hits.set(k, (hits.get(k) ?? 0) + 1);
+    routes.set(`/v2/c/manifests/${digest}`, (res) => {
+      count('byDigest');
+      res.writeHead(200, { 'content-type': MEDIA_TYPES.ociIndex }).end(body);
+    });
+    routes.set(`/v2/c/referrers/${digest}`, (res) => {
+      count('referrers');
+      res.writeHead(200, { 'content-type': MEDIA_TYPES.ociIndex }).end(body);
+    });
+    routes.set(`/v2/c/manifests/bad`, (res) => {
+      count('bad');
+      res.writeHead(500).end();
+    });
+    const c = new CachingRegistryClient({ insecureRegistries: [host], mutableTtlMs: 200 });
+    await c.getManifest(host, 'c', digest);
+    await c.getManifest(host, 'c', digest);
+    await Promise.all([c.referrers(host, 'c', digest), c.referrers(host, 'c', digest)]);
+    expect(hits.get('byDigest')).toBe(1);
+    expect(hits.get('referrers')).toBe(1);
+    await new Promise((r) => setTimeout(r, 250));
+    await c.referrers(host, 'c', digest);
+    expect(hits.get('referrers')).toBe(2);
+    // Errors are not remembered.
+    expect(await codeOf(c.getManifest(host, 'c', 'bad'))).toBe('PROTOCOL_ERROR');
+    expect(await codeOf(c.getManifest(host, 'c', 'bad'))).toBe('PROTOCOL_ERROR');
+    expect(hits.get('bad')).toBe(2);
   });
 
   it('speaks HTTPS to registries not listed as insecure', () => {
