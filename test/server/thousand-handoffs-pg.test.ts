@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Ledger } from '../../src/ledger/index.js';
+import { buildServer } from '../../src/server/index.js';
 import { gatePostgres } from '../support/services.js';
 import { bearer, GIT_ENV, makeTemplate, workspace, type Workspace } from './fixture.js';
 
@@ -120,4 +121,36 @@ describe.skipIf(!ok)(`${N} handoffs through the API on PostgreSQL`, () => {
     const audit = await ledger.verifyAudit();
     expect(audit.ok).toBe(true);
   }, 3_600_000);
+
+  it('separated lanes: one server per lane, each logged in to PostgreSQL as its own role', async () => {
+    const codex = await w.token('codex');
+    const claude = await w.token('claude');
+    const laneLedger = (role: string) => Ledger.open({ kind: 'server', url: `postgres://${role}@${host}:${port}/${db}` }, { lanes: w.config.lanes, poolSize: 2 });
+    const codexLedger = await laneLedger(w.config.lanes.find((l) => l.name === 'codex')!.db.role);
+    const claudeLedger = await laneLedger(w.config.lanes.find((l) => l.name === 'claude')!.db.role);
+    const proposeApp = buildServer({ config: w.config, ledger: codexLedger, tokens: w.tokens, metrics: w.metrics, onlyLane: 'codex', logger: false });
+    const acceptApp = buildServer({ config: w.config, ledger: claudeLedger, tokens: w.tokens, metrics: w.metrics, onlyLane: 'claude', logger: false });
+    try {
+      expect((await proposeApp.inject({ url: '/readyz' })).statusCode).toBe(200);
+      // Each server refuses the other lane's token.
+      expect((await proposeApp.inject({ url: '/v1/handoffs?limit=1', headers: bearer(claude) })).statusCode).toBe(403);
+      const patch = 'diff --git a/notes/separated.txt b/notes/separated.txt\nnew file mode 100644\n--- /dev/null\n+++ b/notes/separated.txt\n@@ -0,0 +1 @@\n+separated\n';
+      const p = await proposeApp.inject({ method: 'POST', url: '/v1/handoffs', headers: bearer(codex), payload: { title: 'separated', patch } });
+      expect(p.statusCode, p.body).toBe(201);
+      const id = (p.json() as { id: string }).id;
+      const a = await acceptApp.inject({ method: 'POST', url: `/v1/handoffs/${id}/accept`, headers: bearer(claude) });
+      expect(a.statusCode, a.body).toBe(200);
+      expect(a.json()).toMatchObject({ state: 'pr_opened', pr: { number: N + 1 } });
+      // A lane's login may not write alerts: the database refuses it, whatever the server does.
+      const alerts = await w.alertsToken();
+      const body = { version: '4', groupKey: 'g', truncatedAlerts: 0, status: 'firing', receiver: 'r', groupLabels: {}, commonLabels: {}, commonAnnotations: {}, externalURL: 'http://x', alerts: [] };
+      const refused = await proposeApp.inject({ method: 'POST', url: '/v1/alerts', headers: bearer(alerts), payload: body });
+      expect([refused.statusCode, (refused.json() as { error: { code: string } }).error.code]).toEqual([403, 'PERMISSION_DENIED']);
+    } finally {
+      await proposeApp.close();
+      await acceptApp.close();
+      await codexLedger.close();
+      await claudeLedger.close();
+    }
+  }, 300_000);
 });
