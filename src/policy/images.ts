@@ -97,8 +97,14 @@ export function containerImages(resource: Resource): ContainerImage[] {
   return out;
 }
 
+const imagesCache = new WeakMap<Resource, Partial<ImagesContext>>();
+
+/** Cached per resource object (resources are not mutated in place; mutations produce new objects). */
 export function imagesContext(resource: Resource): Partial<ImagesContext> {
+  const cached = imagesCache.get(resource);
+  if (cached) return cached;
   const ctx: Partial<ImagesContext> = {};
+  imagesCache.set(resource, ctx);
   for (const c of containerImages(resource)) {
     if (!c.info) continue;
     (ctx[c.field] ??= {})[c.container] = c.info;

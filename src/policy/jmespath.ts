@@ -8,8 +8,18 @@ const cache = new Map<string, Node>();
 
 /** Thrown when a JMESPath expression cannot be parsed (lint reports it; evaluation turns it into a rule error). */
 export class JmesPathSyntaxError extends Error {}
-/** Kyverno's fork reports a plain path that resolves to nothing as "Unknown key"; we do the same. */
-export class VariableNotFoundError extends Error {}
+/**
+ * Kyverno's fork reports a plain path that resolves to nothing as "Unknown key"; we do the same.
+ * Raised often for control flow (optional lists in foreach), so it carries no stack trace.
+ */
+export class VariableNotFoundError extends Error {
+  constructor(message: string) {
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
+    super(message);
+    Error.stackTraceLimit = limit;
+  }
+}
 
 export function compileJmesPath(expr: string): Node {
   let node = cache.get(expr);

@@ -7,7 +7,19 @@ import { wildcardMatch, hasWildcard } from './wildcard.js';
  */
 
 /** Kyverno kubeutils.ParseKindSelector: Kind | version/Kind | Kind/sub | group/version/Kind | version/Kind/sub | g/v/Kind/sub. */
+const kindCache = new Map<string, { group: string; version: string; kind: string; subresource: string }>();
+
 export function parseKindSelector(input: string): { group: string; version: string; kind: string; subresource: string } {
+  let hit = kindCache.get(input);
+  if (!hit) {
+    hit = parseKindSelectorUncached(input);
+    if (kindCache.size > 1000) kindCache.clear();
+    kindCache.set(input, hit);
+  }
+  return hit;
+}
+
+function parseKindSelectorUncached(input: string): { group: string; version: string; kind: string; subresource: string } {
   const parts = input.split('/');
   const upper = (s: string | undefined) => !!s && /^[A-Z]/.test(s);
   switch (parts.length) {
