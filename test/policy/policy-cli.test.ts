@@ -66,6 +66,21 @@ describe('duallane policy (CLI)', () => {
     expect(good.stdout).toContain('pass: 1, fail: 0');
   });
 
+  it('apply: mutate rules report the patched resource; --exception skips a rule', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'pcli-'));
+    await writeFile(join(dir, 'm.yaml'), 'apiVersion: kyverno.io/v1\nkind: ClusterPolicy\nmetadata:\n  name: add-team\nspec:\n  rules:\n    - name: team\n      match:\n        any:\n          - resources:\n              kinds: [Pod]\n      mutate:\n        patchStrategicMerge:\n          metadata:\n            labels:\n              +(team): core\n');
+    await writeFile(join(dir, 'ex.yaml'), 'apiVersion: kyverno.io/v2\nkind: PolicyException\nmetadata:\n  name: skip-web\n  namespace: apps\nspec:\n  exceptions:\n    - policyName: require-image-digest\n      ruleNames: [require-image-digest]\n  match:\n    any:\n      - resources:\n          kinds: [Pod]\n          names: [web]\n');
+    const pod = join(dir, 'pod.yaml');
+    await writeFile(pod, 'apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\nspec:\n  containers:\n    - name: web\n      image: nginx:1.27\n');
+    const r = await runCli(['policy', 'apply', join(dir, 'm.yaml'), 'policies/kyverno/require-image-digest.yaml', '-r', pod, '-e', join(dir, 'ex.yaml'), '--json']);
+    expect(r.code).toBe(0);
+    const j = parseJson<{ responses: { policy: string; rules: { name: string; status: string }[]; patchedResource?: { metadata: { labels: Record<string, string>; namespace: string } } }[] }>(r);
+    const m = j.responses.find((x) => x.policy === 'add-team')!;
+    expect(m.rules[0]).toMatchObject({ name: 'team', status: 'pass' });
+    expect(m.patchedResource!.metadata).toMatchObject({ labels: { team: 'core' }, namespace: 'default' });
+    expect(j.responses.find((x) => x.policy === 'require-image-digest')!.rules[0]).toMatchObject({ status: 'skip' });
+  });
+
   it('apply: unreadable input is exit 2 with one line', async () => {
     const r = await runCli(['policy', 'apply', 'policies/kyverno/require-image-digest.yaml', '--resource', '/nonexistent.yaml']);
     expect(r.code).toBe(2);
