@@ -11,6 +11,7 @@ import { registerHandoffRoutes } from './routes-handoffs.js';
 import { registerHealthRoutes } from './routes-health.js';
 import { registerPageRoute } from './routes-page.js';
 import { ServerError } from './server-error.js';
+import { PAGE_HEADERS } from './web-page.js';
 import type { TokenStore } from './token-store.js';
 
 export interface ServerOptions {
@@ -36,6 +37,15 @@ export interface ServerOptions {
   handoffBodyLimit?: number;
 }
 
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Set by the onRequest hook for every route but the open ones. */
+    principal: Principal | null;
+  }
+}
+
+const OPEN_PATHS = new Set(['/healthz', '/readyz', '/metrics']);
+
 export const DEFAULT_BODY_LIMIT = 1024 * 1024;
 export const DEFAULT_HANDOFF_BODY_LIMIT = 8 * 1024 * 1024;
 
@@ -58,6 +68,13 @@ export interface ServerContext {
  * CLI prints, and an HTTP status from its outcome (see http-status.ts).
  */
 export function buildServer(opts: ServerOptions): FastifyInstance {
+  const authenticateRequest = async (req: FastifyRequest): Promise<Principal> => {
+    const p = await authenticate(req, opts.tokens, opts.config);
+    if (opts.onlyLane !== undefined && p.kind === 'lane' && p.lane !== opts.onlyLane) {
+      throw new ServerError('FORBIDDEN', `this server serves lane ${opts.onlyLane} only`);
+    }
+    return p;
+  };
   const ctx: ServerContext = {
     config: opts.config,
     ledger: opts.ledger,
@@ -66,13 +83,7 @@ export function buildServer(opts: ServerOptions): FastifyInstance {
     metrics: opts.metrics ?? getMetrics(),
     bodyLimit: opts.bodyLimit ?? DEFAULT_BODY_LIMIT,
     handoffBodyLimit: opts.handoffBodyLimit ?? DEFAULT_HANDOFF_BODY_LIMIT,
-    auth: async (req) => {
-      const p = await authenticate(req, opts.tokens, opts.config);
-      if (opts.onlyLane !== undefined && p.kind === 'lane' && p.lane !== opts.onlyLane) {
-        throw new ServerError('FORBIDDEN', `this server serves lane ${opts.onlyLane} only`);
-      }
-      return p;
-    },
+    auth: async (req) => req.principal ?? authenticateRequest(req),
   };
   const app = Fastify({
     ...(opts.logger ? { loggerInstance: opts.logger } : { logger: false }),
@@ -85,6 +96,16 @@ export function buildServer(opts: ServerOptions): FastifyInstance {
     // secrets by mistake), never headers; the logger redacts and scrubs anything else.
     logController: new LogController({ disableRequestLogging: true }),
   }) as unknown as FastifyInstance;
+
+  // Authenticate before the body is read: without a valid token nobody gets to make us parse
+  // (up to) the handoff body limit. Probes and metrics are the only open routes.
+  app.decorateRequest('principal', null);
+  app.addHook('onRequest', async (req, reply) => {
+    // Every response, errors included, carries the script-free CSP and its companions.
+    reply.headers(PAGE_HEADERS);
+    if (OPEN_PATHS.has(req.url.split('?')[0]!)) return;
+    req.principal = await authenticateRequest(req);
+  });
 
   app.addHook('onResponse', async (req, reply) => {
     req.log.info(

@@ -3,15 +3,14 @@ import type { ServerContext } from './build-server.js';
 import { listAlerts } from './alerts-store.js';
 import { requireLane } from './auth.js';
 import { toHandoffView } from './handoff-view.js';
-import { PAGE_HEADERS, renderHandoffPage } from './web-page.js';
+import { renderHandoffPage } from './web-page.js';
 
 /**
  * GET / : the handoff overview for people. Same authentication as the API; a browser answers the
- * Basic challenge with the token as password. Responses carry a script-free CSP.
+ * Basic challenge with the token as password. Every response carries the script-free CSP (build-server).
  */
 export function registerPageRoute(app: FastifyInstance, ctx: ServerContext): void {
   app.get('/', async (req, reply) => {
-    reply.headers(PAGE_HEADERS);
     const p = requireLane(await ctx.auth(req));
     // Newest first.
     const handoffs = (await ctx.actions.list({ lane: p.lane, limit: 500 })).map(toHandoffView).reverse();

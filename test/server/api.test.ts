@@ -74,6 +74,11 @@ describe('authentication and lane kinds', () => {
 
     const none = await w.app.inject({ method: 'POST', url: '/v1/handoffs', payload: body });
     expect([none.statusCode, errorCode(none)]).toEqual([401, 'UNAUTHENTICATED']);
+    // Authentication comes before the body is read: an anonymous oversized body is a 401, not a 413.
+    const anonBig = await w.app.inject({ method: 'POST', url: '/v1/handoffs', headers: { 'content-type': 'application/json' }, payload: JSON.stringify({ title: 'x', patch: 'x'.repeat(9 * 1024 * 1024) }) });
+    expect([anonBig.statusCode, errorCode(anonBig)]).toEqual([401, 'UNAUTHENTICATED']);
+    const anonMalformed = await w.app.inject({ method: 'POST', url: '/v1/handoffs', headers: { 'content-type': 'application/json' }, payload: '{' });
+    expect([anonMalformed.statusCode, errorCode(anonMalformed)]).toEqual([401, 'UNAUTHENTICATED']);
     expect(none.headers['www-authenticate']).toMatch(/^Bearer/);
 
     const wrong = await w.app.inject({ method: 'POST', url: '/v1/handoffs', payload: body, headers: bearer(`${codex.slice(0, -2)}xx`) });
