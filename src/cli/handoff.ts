@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
+import { loadTrustedRootFile } from '../attest/index.js';
 import { InputError, loadConfig } from '../config/index.js';
 import { openLedger, HANDOFF_STATES, type HandoffState } from '../ledger/index.js';
 import {
@@ -21,6 +22,7 @@ import { makePrinter } from './output.js';
 interface Common {
   dir: string;
   repo?: string;
+  trustedRoot?: string;
   json?: boolean;
 }
 
@@ -57,9 +59,10 @@ function crashHook(): ((step: AcceptStep) => void) | undefined {
 
 async function withContext<T>(o: Common, lane: string | undefined, fn: (ctx: HandoffContext) => Promise<T>): Promise<T> {
   const config = await loadConfig(resolve(o.dir));
+  const trustedRoot = o.trustedRoot ? await loadTrustedRootFile(o.trustedRoot) : undefined;
   const ledger = await openLedger(config, { lane });
   try {
-    return await fn(makeContext(config, ledger, { repoDir: o.repo ? resolve(o.repo) : config.root, onStep: crashHook() }));
+    return await fn(makeContext(config, ledger, { repoDir: o.repo ? resolve(o.repo) : config.root, onStep: crashHook(), trustedRoot }));
   } finally {
     await ledger.close();
   }
@@ -69,6 +72,7 @@ const common = (cmd: Command) =>
   cmd
     .option('--dir <dir>', 'directory holding duallane.yaml', process.cwd())
     .option('--repo <dir>', 'git repository the handoff applies to (default: the --dir)')
+    .option('--trusted-root <file>', 'trusted_root.json for keyless lanes (default: Sigstore public-good via TUF)')
     .option('--json', 'print the result as JSON');
 
 export function registerHandoffCommands(program: Command): void {

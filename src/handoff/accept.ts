@@ -288,7 +288,7 @@ export async function verifyProposal(ctx: HandoffContext, h: Handoff, opts: { ch
   } catch (cause) {
     throw new HandoffError('SIGNATURE_INVALID', 'the bundle is not a Sigstore bundle', { cause });
   }
-  const lv = await verifyLaneBundle(ctx.config, 'propose', bundle, { artifact }, HANDOFF_PREDICATE_TYPE);
+  const lv = await verifyLaneBundle(ctx.config, 'propose', bundle, { artifact }, HANDOFF_PREDICATE_TYPE, { trustedRoot: ctx.trustedRoot });
   checks.push({ check: 'signature', ok: true, detail: `lane ${lv.lane.name}: ${signerName(lv.signer)}` });
   checks.push({ check: 'predicate-type', ok: true, detail: HANDOFF_PREDICATE_TYPE });
   checks.push({ check: 'subject-digest', ok: true, detail: h.artifactDigest });
@@ -328,7 +328,7 @@ export async function verifyProposal(ctx: HandoffContext, h: Handoff, opts: { ch
     throw new HandoffError('SCOPE_VIOLATION', `${violations.length} scope violation(s): ${violations.map((x) => `${x.code}${x.path ? ` ${x.path}` : ''}`).join(', ')}`, { details: { violations } });
   }
   checks.push({ check: 'scope-policy', ok: true, detail: `${patch.files.length} files, +${patch.added} -${patch.removed}` });
-  const tree = await treeOfArtifact(ctx.repoDir, p.baseCommit, artifact);
+  const tree = await treeOfArtifact(ctx.repoDir, p.baseCommit, artifact, { quarantine: true });
   checks.push({ check: 'applies-canonically', ok: true, detail: `tree ${tree}` });
   return { predicate: p, proposerSigner: lv.signer, tree, checks };
 }
@@ -378,6 +378,9 @@ async function commitFor(ctx: HandoffContext, h: Handoff, v: Verified, laneName:
     GIT_AUTHOR_DATE: date,
     GIT_COMMITTER_DATE: date,
   };
+  // Verification ran quarantined; now (verified) the tree's objects are written into the repository.
+  const tree = await treeOfArtifact(ctx.repoDir, v.predicate.baseCommit, await ctx.store.get(h.artifactDigest));
+  if (tree !== v.tree) throw new HandoffError('STATE_CONFLICT', `artifact of ${h.id} produced tree ${tree}, verification saw ${v.tree}`);
   const sha = (await git(['commit-tree', v.tree, '-p', v.predicate.baseCommit, '-F', '-'], { cwd: ctx.repoDir, env, input: message })).stdout.toString('utf8').trim();
   const existing = await localBranchSha(ctx.repoDir, branch);
   if (existing === sha) return sha;

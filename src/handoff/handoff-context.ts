@@ -21,6 +21,11 @@ export interface HandoffContext {
   now: () => Date;
   /** Called after each completed accept step (crash-safety tests kill the process here). */
   onStep?: (step: AcceptStep) => void;
+  /**
+   * trusted_root.json for keyless lanes (Fulcio CA, Rekor, CT logs, TSAs). Absent: Sigstore's
+   * public-good root is fetched through TUF when a keyless lane's bundle is verified.
+   */
+  trustedRoot?: object;
 }
 
 export function makeContext(config: DuallaneConfig, ledger: Ledger, opts: Partial<Omit<HandoffContext, 'config' | 'ledger'>> = {}): HandoffContext {
@@ -32,6 +37,7 @@ export function makeContext(config: DuallaneConfig, ledger: Ledger, opts: Partia
     env: opts.env ?? process.env,
     now: opts.now ?? (() => new Date()),
     onStep: opts.onStep,
+    trustedRoot: opts.trustedRoot,
   };
 }
 

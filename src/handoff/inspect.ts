@@ -133,7 +133,7 @@ export async function traceHandoff(ctx: HandoffContext, id: string, opts: { lane
   if (hv.appliedBundlePath) {
     await attempt('applied-attestation', async () => {
       const bundle = parseBundleText(await readFile(hv.appliedBundlePath!, 'utf8'));
-      const v = await verifyLaneBundle(ctx.config, 'execute', bundle, { digest: h.statementDigest }, APPLIED_PREDICATE_TYPE);
+      const v = await verifyLaneBundle(ctx.config, 'execute', bundle, { digest: h.statementDigest }, APPLIED_PREDICATE_TYPE, { trustedRoot: ctx.trustedRoot });
       const p = v.statement.predicate as { commit?: string; handoffId?: string };
       if (p.commit !== h.commit || p.handoffId !== h.id) throw new HandoffError('LEDGER_MISMATCH', 'applied attestation names another commit or handoff');
       return `signed by lane ${v.lane.name}; links ${h.statementDigest.slice(0, 19)}… to ${h.commit}`;

@@ -10,7 +10,15 @@ export function signerForLane(config: DuallaneConfig, lane: LaneConfig, env: Nod
     case 'key':
       return { kind: 'key', keyPath: resolveConfigPath(config, lane.identity.privateKey), passphrase: env[`DUALLANE_${lane.name.toUpperCase().replace(/-/g, '_')}_KEY_PASSPHRASE`] };
     case 'keyless':
-      return { kind: 'keyless', fulcioURL: env.SIGSTORE_FULCIO_URL ?? 'https://fulcio.sigstore.dev', rekorURL: env.SIGSTORE_REKOR_URL ?? 'https://rekor.sigstore.dev' };
+      // Token: SIGSTORE_ID_TOKEN, else the ambient GitHub Actions token. Services: Sigstore's
+      // public-good instance unless SIGSTORE_FULCIO_URL / SIGSTORE_REKOR_URL / SIGSTORE_TSA_URL say otherwise.
+      return {
+        kind: 'keyless',
+        identityToken: env.SIGSTORE_ID_TOKEN || undefined,
+        fulcioURL: env.SIGSTORE_FULCIO_URL || 'https://fulcio.sigstore.dev',
+        rekorURL: env.SIGSTORE_REKOR_URL || (env.SIGSTORE_TSA_URL ? undefined : 'https://rekor.sigstore.dev'),
+        tsaURL: env.SIGSTORE_TSA_URL || undefined,
+      };
   }
 }
 

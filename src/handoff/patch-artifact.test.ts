@@ -93,3 +93,24 @@ describe('patch artifact', () => {
     expect(by['run.sh']).toMatchObject({ oldMode: '100644', newMode: '100755', added: 0, removed: 0, status: 'modified' });
   });
 });
+
+describe('quarantined application', () => {
+  it('computes the tree without writing any object into the repository', async () => {
+    const a = makeTempRepo({ 'a.txt': 'one\n' });
+    repos.push(a);
+    const base = a.git('rev-parse', 'HEAD');
+    a.write('new.txt', 'a brand new blob 8c1f\n');
+    const art = await patchFromWorktree(a.dir);
+    // patchFromWorktree stored the blob; remove it to see whether verification writes it back.
+    const blob = a.git('hash-object', 'new.txt');
+    a.git('reset', '-q', '--hard');
+    a.git('clean', '-qfd');
+    a.git('prune', '--expire=now');
+    expect(() => a.git('cat-file', '-e', blob)).toThrow();
+    const tree = await treeOfArtifact(a.dir, base, art.bytes, { quarantine: true });
+    expect(tree).toBe(art.tree);
+    expect(() => a.git('cat-file', '-e', blob)).toThrow();
+    expect(await treeOfArtifact(a.dir, base, art.bytes)).toBe(tree);
+    expect(a.git('cat-file', '-t', blob)).toBe('blob');
+  });
+});

@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { ForgeError, git, gitText, resolveCommit } from '../forge/index.js';
 import { HandoffError } from './handoff-error.js';
 
@@ -65,12 +65,21 @@ export async function patchFromFile(repoDir: string, patch: Buffer, base = 'HEAD
  * re-deriving the artifact from that tree gives the very same bytes. This is what makes the parsed
  * view (what the scope policy judged) and git's view (what gets committed) the same change.
  */
-export async function treeOfArtifact(repoDir: string, baseCommit: string, bytes: Buffer): Promise<string> {
-  return withTempIndex(async (env) => {
+export async function treeOfArtifact(repoDir: string, baseCommit: string, bytes: Buffer, opts: { quarantine?: boolean } = {}): Promise<string> {
+  return withTempIndex(async (indexEnv, tmp) => {
+    const env = { ...indexEnv };
+    if (opts.quarantine) {
+      // Like git's receive-pack quarantine: new objects go to a throw-away directory, the repository's
+      // own objects are read through the alternates variable. Verification writes nothing to the repo.
+      const objects = resolve(repoDir, await gitText(['rev-parse', '--git-path', 'objects'], { cwd: repoDir }));
+      env.GIT_OBJECT_DIRECTORY = join(tmp, 'objects');
+      env.GIT_ALTERNATE_OBJECT_DIRECTORIES = objects;
+      await mkdir(env.GIT_OBJECT_DIRECTORY);
+    }
     await git(['read-tree', baseCommit], { cwd: repoDir, env });
     await applyToIndex(repoDir, env, bytes);
     const tree = await gitText(['write-tree'], { cwd: repoDir, env });
-    const again = await canonicalPatch(repoDir, baseCommit, tree);
+    const again = await canonicalPatch(repoDir, baseCommit, tree, env);
     if (!again.bytes.equals(bytes)) {
       throw new HandoffError('ARTIFACT_NOT_CANONICAL', 'the artifact is not the canonical patch of the change it makes');
     }
@@ -91,10 +100,10 @@ async function applyToIndex(cwd: string, env: Record<string, string>, patch: Buf
   }
 }
 
-async function canonicalPatch(cwd: string, baseCommit: string, tree: string): Promise<PatchArtifact> {
+async function canonicalPatch(cwd: string, baseCommit: string, tree: string, env?: Record<string, string>): Promise<PatchArtifact> {
   const diff = await git(
     ['diff-tree', '-r', '-p', '--binary', '--full-index', '--no-renames', '--no-color', '--no-ext-diff', '--no-textconv', '-U3', '--src-prefix=a/', '--dst-prefix=b/', baseCommit, tree],
-    { cwd, maxBuffer: MAX_PATCH_BYTES * 2 },
+    { cwd, env, maxBuffer: MAX_PATCH_BYTES * 2 },
   );
   if (diff.stdout.length === 0) throw new HandoffError('EMPTY_CHANGE', `nothing changed relative to ${baseCommit.slice(0, 12)}`);
   const bytes = Buffer.concat([Buffer.from(PATCH_HEADER, 'utf8'), diff.stdout]);
@@ -102,10 +111,10 @@ async function canonicalPatch(cwd: string, baseCommit: string, tree: string): Pr
   return { bytes, digest: `sha256:${createHash('sha256').update(bytes).digest('hex')}`, baseCommit, tree };
 }
 
-async function withTempIndex<T>(fn: (env: Record<string, string>) => Promise<T>): Promise<T> {
+async function withTempIndex<T>(fn: (env: Record<string, string>, tmp: string) => Promise<T>): Promise<T> {
   const dir = await mkdtemp(join(tmpdir(), 'duallane-index-'));
   try {
-    return await fn({ GIT_INDEX_FILE: join(dir, `index-${randomBytes(4).toString('hex')}`) });
+    return await fn({ GIT_INDEX_FILE: join(dir, `index-${randomBytes(4).toString('hex')}`) }, dir);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

@@ -107,7 +107,7 @@ export interface SubmitOptions {
  */
 export async function submit(ctx: HandoffContext, opts: SubmitOptions): Promise<ProposeResult> {
   const bundle = parseBundleText(opts.bundleText);
-  const v = await verifyLaneBundle(ctx.config, 'propose', bundle, { artifact: opts.artifact }, HANDOFF_PREDICATE_TYPE);
+  const v = await verifyLaneBundle(ctx.config, 'propose', bundle, { artifact: opts.artifact }, HANDOFF_PREDICATE_TYPE, { trustedRoot: ctx.trustedRoot });
   const pred = parseHandoffPredicate(v.statement.predicate);
   if (!pred.ok) throw new HandoffError('PREDICATE_INVALID', pred.problems.map((p) => `${p.path}: ${p.message}`).join('; '), { details: { problems: pred.problems } });
   if (pred.predicate.proposerLane !== v.lane.name) throw new HandoffError('UNTRUSTED_SIGNER', `signed by lane ${v.lane.name} but claims lane ${pred.predicate.proposerLane}`);

@@ -63,7 +63,7 @@ describe('duallane handoff (CLI)', () => {
     expect(w.git('branch', '--list', 'lane/*').split('\n')).toHaveLength(1);
     const list = await w.json(['handoff', 'list']);
     expect(list.data).toHaveLength(1);
-  }, 180_000);
+  }, 400_000);
 
   it('the same change proposed twice gives the same artifact digest; --patch gives it too', async () => {
     const w = ws();
@@ -80,7 +80,7 @@ describe('duallane handoff (CLI)', () => {
     expect(p3.r.code).toBe(0);
     expect(new Set([p1.artifactDigest, p2.artifactDigest, p3.data.artifactDigest]).size).toBe(1);
     expect(new Set([p1.statementDigest, p2.statementDigest, p3.data.statementDigest]).size).toBe(3);
-  }, 180_000);
+  }, 400_000);
 
   it('rejects a scope violation with every violation listed, before touching the repository', async () => {
     const w = ws();
@@ -94,7 +94,7 @@ describe('duallane handoff (CLI)', () => {
     // A rejected handoff stays rejected with the same code.
     const again = await w.json(['handoff', 'accept', p.id, '--lane', 'claude']);
     expect(again.data.error.code).toBe('SCOPE_VIOLATION');
-  }, 180_000);
+  }, 400_000);
 
   it('rejects an expired proposal', async () => {
     const w = ws();
@@ -102,7 +102,7 @@ describe('duallane handoff (CLI)', () => {
     const p = await w.propose('short-lived', ['--expires', '1s']);
     await new Promise((r) => setTimeout(r, 1500));
     await expectRejected(w, p.id, 'EXPIRED');
-  }, 180_000);
+  }, 400_000);
 
   it('rejects a tampered artifact and a tampered bundle', async () => {
     const w = ws();
@@ -118,7 +118,7 @@ describe('duallane handoff (CLI)', () => {
     const b = JSON.parse(readFileSync(q.bundlePath, 'utf8'));
     writeFileSync(q.bundlePath, JSON.stringify({ ...b, mediaType: b.mediaType }) + ' ');
     await expectRejected(w, q.id, 'ARTIFACT_TAMPERED');
-  }, 180_000);
+  }, 400_000);
 
   it('submit: replay, a forged payload, a swapped artifact and a foreign signer are refused', async () => {
     const w = ws();
@@ -150,7 +150,7 @@ describe('duallane handoff (CLI)', () => {
     const s = await stranger.propose('from a stranger');
     const foreign = await w.json(['handoff', 'submit', '--bundle', s.bundlePath, '--artifact', s.artifactPath]);
     expect({ exit: foreign.r.code, code: foreign.data.error?.code }).toEqual({ exit: 1, code: 'UNTRUSTED_SIGNER' });
-  }, 240_000);
+  }, 400_000);
 
   it('rejects a base commit the executor does not have, and a proposal for another repository', async () => {
     const w = ws();
@@ -171,7 +171,7 @@ describe('duallane handoff (CLI)', () => {
     const cfgPath = join(w.dir, 'duallane.yaml');
     writeFileSync(cfgPath, readFileSync(cfgPath, 'utf8').replace('remote: .duallane/remote.git', 'remote: .duallane/other.git'));
     await expectRejected(w, q.id, 'REPOSITORY_MISMATCH');
-  }, 180_000);
+  }, 400_000);
 
   it('usage errors exit 2; nothing pending exits 1; --next takes the oldest', async () => {
     const w = ws();
@@ -197,5 +197,5 @@ describe('duallane handoff (CLI)', () => {
     const a2 = await w.json(['handoff', 'accept', '--next', '--lane', 'claude']);
     expect(a2.data.id).toBe(second.id);
     expect(a2.data.pr.number).toBe(2);
-  }, 240_000);
+  }, 400_000);
 });

@@ -154,3 +154,36 @@ describe.skipIf(!pgOk)('accept --next on PostgreSQL', () => {
     expect(git('for-each-ref', '--format=%(refname)', 'refs/heads/lane/').split('\n')).toHaveLength(N);
   }, 300_000);
 });
+
+describe('keyless propose lane (Fulcio, Rekor and TSA from @sigstore/mock over loopback HTTP)', () => {
+  it('a keyless proposal verifies against the lane identity; another identity is UNTRUSTED_SIGNER', async () => {
+    const { startFakeSigstore, FAKE_IDENTITY, FAKE_ISSUER } = await import('../support/fake-sigstore.js');
+    const fake = await startFakeSigstore();
+    cleanups.push(() => fake.close());
+    const keylessYaml = (subject: string) =>
+      DEFAULT_CONFIG_YAML.replace(
+        /kind: key {16}# or: kind: keyless.*\n\s+privateKey: \.duallane\/keys\/codex\.key\n\s+publicKey: \.duallane\/keys\/codex\.pub\n/,
+        `kind: keyless\n      issuer: ${FAKE_ISSUER}\n      subject: ${subject}\n`,
+      );
+    expect(keylessYaml(FAKE_IDENTITY)).toContain(`subject: ${FAKE_IDENTITY}`);
+    const { dir, config } = await setupRepo(keylessYaml(FAKE_IDENTITY));
+    const ledger = await openLedger(config, { env: { DATABASE_URL: '' } });
+    cleanups.push(() => ledger.close());
+    const env = { SIGSTORE_ID_TOKEN: fake.token(), SIGSTORE_FULCIO_URL: fake.url, SIGSTORE_REKOR_URL: fake.url, SIGSTORE_TSA_URL: fake.url };
+    const ctx = makeContext(config, ledger, { env: { ...process.env, ...env }, trustedRoot: fake.trustedRoot });
+    writeFileSync(join(dir, 'a.txt'), 'keyless\n');
+    const p = await propose(ctx, { lane: 'codex', title: 'keyless', source: { kind: 'worktree' } });
+    const a = await accept(ctx, { lane: 'claude', target: { id: p.id } });
+    expect(a.verification.find((c) => c.check === 'signature')!.detail).toContain(FAKE_IDENTITY);
+
+    // The same kind of proposal, but the lane expects another workflow identity.
+    const other = await setupRepo(keylessYaml('https://github.com/acme/widget/.github/workflows/other.yml@refs/heads/main'));
+    const ledger2 = await openLedger(other.config, { env: { DATABASE_URL: '' } });
+    cleanups.push(() => ledger2.close());
+    const ctx2 = makeContext(other.config, ledger2, { env: { ...process.env, ...env }, trustedRoot: fake.trustedRoot });
+    writeFileSync(join(other.dir, 'a.txt'), 'other\n');
+    const q = await propose(ctx2, { lane: 'codex', title: 'wrong identity', source: { kind: 'worktree' } });
+    const e = await accept(ctx2, { lane: 'claude', target: { id: q.id } }).catch((x) => x);
+    expect(e.code).toBe('UNTRUSTED_SIGNER');
+  }, 300_000);
+});
