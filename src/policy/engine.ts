@@ -5,6 +5,7 @@ import { containerImages, imagesContext } from './images.js';
 import { JmesPathSyntaxError, queryJmesPath, VariableNotFoundError } from './jmespath.js';
 import { ruleMatches } from './match.js';
 import { matchPattern } from './pattern.js';
+import { substituteReferences } from './references.js';
 import { applyMutation, deepEqual, type MutateSpec } from './mutate.js';
 import { generateResource, type GenerateSpec } from './generate.js';
 import type { ContextEntry, ForEachValidation, ImageVerification, Policy, PolicyException, PolicyResponse, RequestInfo, Resource, Rule, RuleResponse, RuleStatus } from './types.js';
@@ -218,8 +219,8 @@ function validateBody(rule: Rule, spec: ValidateSpec & { context?: ContextEntry[
     return runGuarded(
       () => {
         const substituted = {
-          pattern: spec.pattern === undefined ? undefined : substituteAll(spec.pattern, ctx),
-          anyPattern: spec.anyPattern === undefined ? undefined : (substituteAll(spec.anyPattern, ctx) as unknown[]),
+          pattern: spec.pattern === undefined ? undefined : substituteReferences(substituteAll(spec.pattern, ctx)),
+          anyPattern: spec.anyPattern === undefined ? undefined : (substituteAll(spec.anyPattern, ctx) as unknown[]).map((p) => substituteReferences(p)),
         };
         if (element !== undefined) return validatePatterns(rule, substituted, element, ctx);
         if (isDelete) return undefined;
