@@ -1,10 +1,15 @@
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { cpSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BIN, parseJson, runCli } from '../support/cli.js';
+import { gateCommand } from '../support/services.js';
 import { GIT_ENV, makeTemplate } from './fixture.js';
+
+const promtool = gateCommand('promtool', 'prometheus');
+/** The live exposition the running server answered, for the promtool check below. */
+let liveMetrics = '';
 
 // `duallane serve` as a user runs it: the built binary on a real TCP listener, stopped by signals.
 let template: { dir: string; cleanup(): void };
@@ -89,8 +94,9 @@ describe('duallane serve (built CLI, real listener)', () => {
       const list = (await (await fetch(`${s.url}/v1/handoffs`, { headers: { authorization: `Bearer ${token}` } })).json()) as { handoffs: { title: string }[] };
       expect(list.handoffs.map((h) => h.title)).toEqual(['over TCP']);
       const metrics = await fetch(`${s.url}/metrics`);
+      liveMetrics = await metrics.text();
       // The proposal was signed in this process, so its own /metrics counts it.
-      expect(await metrics.text()).toMatch(/^duallane_signatures_created_total\{lane="codex",kind="key"\} 1$/m);
+      expect(liveMetrics).toMatch(/^duallane_signatures_created_total\{lane="codex",kind="key"\} 1$/m);
     } finally {
       s.child.kill('SIGTERM');
     }
@@ -105,4 +111,12 @@ describe('duallane serve (built CLI, real listener)', () => {
     s2.child.kill('SIGINT');
     expect(await s2.exited).toEqual({ code: 0, signal: null });
   }, 180_000);
+
+  it.skipIf(!promtool)('its live /metrics passes `promtool check metrics` with zero findings', () => {
+    expect(liveMetrics).toContain('# TYPE duallane_alerts_received_total counter');
+    expect(liveMetrics).toMatch(/^process_cpu_seconds_total /m);
+    const lint = spawnSync('promtool', ['check', 'metrics'], { input: liveMetrics, encoding: 'utf8' });
+    expect(lint.stdout + lint.stderr).toBe('');
+    expect(lint.status).toBe(0);
+  });
 });
