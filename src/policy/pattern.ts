@@ -21,6 +21,8 @@ class PErr {
   constructor(
     readonly path: string,
     readonly message: string,
+    /** True for Kyverno's *PatternError (an aggregated skip from a list or map below), false for an anchor's own error. */
+    readonly nested = false,
   ) {}
 }
 const isSkip = (e: PErr) => e.message.includes(CONDITIONAL_MSG) || e.message.includes(GLOBAL_MSG);
@@ -104,17 +106,35 @@ export function hasNestedAnchors(v: unknown): boolean {
   return false;
 }
 
+/**
+ * Kyverno validateMap (v1.14+): phase 1 evaluates the conditional/existence/equality/negation
+ * anchors in key order. A skip from an anchor is collected; a failure is returned unless an anchor
+ * of this same map already skipped (then the map is skipped anyway). If every anchor skipped, or any
+ * anchor of this map skipped directly, the whole map skips; skips that only come from lists below,
+ * next to anchors that applied, are ignored. Phase 2 then checks global anchors and plain keys.
+ */
 function validateMap(resource: Obj, patternIn: Obj, path: string, ac: AnchorKeys): PErr | undefined {
   const pattern = expandInMetadata(patternIn, resource);
   const anchors: string[] = [];
   const plain: string[] = [];
   for (const k of Object.keys(pattern)) (isAnchorForPhase1(k) ? anchors : plain).push(k);
-  // Conditions before the other phase-1 anchors so that an unmet condition skips rather than fails.
-  const rank = (k: string) => (parseAnchor(k)?.kind === 'condition' ? 0 : 1);
-  anchors.sort((a, b) => rank(a) - rank(b));
+  anchors.sort();
+  const skips: PErr[] = [];
+  let applied = 0;
   for (const k of anchors) {
     const e = handle(k, pattern[k], resource, path, ac);
-    if (e) return e;
+    if (e) {
+      if (isSkip(e)) {
+        skips.push(e);
+        continue;
+      }
+      if (!skips.some((x) => !x.nested)) return e;
+      continue;
+    }
+    applied++;
+  }
+  if (skips.length > 0 && (applied === 0 || skips.some((x) => !x.nested))) {
+    return new PErr(path, skips.map((x) => x.message).join('; '), true);
   }
   const front: string[] = [];
   const back: string[] = [];
@@ -192,7 +212,7 @@ function validateArray(resource: unknown[], pattern: unknown[], path: string, ac
     }
     applied++;
   }
-  if (applied === 0 && skips.length > 0) return new PErr(path, skips.map((s) => s.message).join('; '));
+  if (applied === 0 && skips.length > 0) return new PErr(path, skips.map((s) => s.message).join('; '), true);
   return undefined;
 }
 
@@ -210,7 +230,7 @@ function validateArrayOfMaps(resource: unknown[], pattern: Obj, path: string, ac
     }
     applied++;
   }
-  if (applied === 0 && skips.length > 0) return new PErr(path, skips.map((s) => s.message).join('; '));
+  if (applied === 0 && skips.length > 0) return new PErr(path, skips.map((s) => s.message).join('; '), true);
   return undefined;
 }
 
