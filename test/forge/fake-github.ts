@@ -31,6 +31,8 @@ export interface Injected {
 export class FakeGitHub {
   readonly pulls: FakePull[] = [];
   readonly comments = new Map<number, { id: number; body: string }[]>();
+  /** Labels of plain issues (numbers that are not pull requests). */
+  readonly issueLabels = new Map<number, string[]>();
   readonly requests: { method: string; path: string; auth?: string; body?: unknown }[] = [];
   private injected: Injected[] = [];
   /** Pretend the head branch exists (GitHub answers 422 otherwise). */
@@ -116,6 +118,11 @@ export class FakeGitHub {
     let m = p.match(new RegExp(`^${base}/issues/(\\d+)/labels$`));
     if (m && req.method === 'POST') {
       const pr = this.pulls.find((x) => x.number === Number(m![1]));
+      if (!pr && this.issueLabels.has(Number(m[1]))) {
+        const names = [...new Set([...this.issueLabels.get(Number(m[1]))!, ...(body.labels as string[])])];
+        this.issueLabels.set(Number(m[1]), names);
+        return send(200, names.map((name, i) => ({ id: i + 1, node_id: 'LA_x', url: '', name, color: 'ededed', default: false, description: null })));
+      }
       if (!pr) return send(404, { message: 'Not Found', documentation_url: 'https://docs.github.com/rest', status: '404' });
       for (const name of body.labels as string[]) if (!pr.labels.some((l) => l.name === name)) pr.labels.push({ name });
       return send(200, pr.labels.map((l, i) => ({ id: i + 1, node_id: 'LA_x', url: '', name: l.name, color: 'ededed', default: false, description: null })));

@@ -47,6 +47,6 @@ describe('accept is crash-safe at every step boundary', () => {
       expect(audit.match(/handoff\.verified/g)).toHaveLength(1);
       expect(audit.match(/pull_request\.commented/g)).toHaveLength(1);
     },
-    240_000,
+    400_000,
   );
 });
