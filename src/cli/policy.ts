@@ -13,8 +13,42 @@ import {
   type TestRunReport,
   type ValuesSpec,
 } from '../policy/index.js';
-import { PolicyError } from '../policy/index.js';
+import { PolicyError, type ImageVerifier } from '../policy/index.js';
+import { RegistryImageVerifier } from '../admission/index.js';
+import { RegistryClient } from '../registry/index.js';
+import { readFile } from 'node:fs/promises';
 import { makePrinter } from './output.js';
+
+interface RegistryFlags {
+  registry?: boolean;
+  insecureRegistry?: string[];
+  trustedRoot?: string;
+  registryTimeout?: string;
+}
+
+/** With --registry (as `kyverno test --registry`), verifyImages rules ask the OCI registry; otherwise offline. */
+async function imageVerifierFrom(f: RegistryFlags): Promise<ImageVerifier | undefined> {
+  if (!f.registry) return undefined;
+  const timeoutMs = f.registryTimeout === undefined ? 10_000 : Number(f.registryTimeout);
+  if (!Number.isInteger(timeoutMs) || timeoutMs <= 0) throw new PolicyError('BAD_USAGE', '--registry-timeout must be a positive number of milliseconds');
+  let trustedRoot: object | undefined;
+  if (f.trustedRoot) {
+    try {
+      trustedRoot = JSON.parse(await readFile(f.trustedRoot, 'utf8')) as object;
+    } catch (e) {
+      throw new PolicyError('POLICY_UNREADABLE', `cannot read trusted root ${f.trustedRoot}: ${(e as Error).message}`, { cause: e });
+    }
+  }
+  return new RegistryImageVerifier({ client: new RegistryClient({ insecureRegistries: f.insecureRegistry ?? [], timeoutMs }), trustedRoot });
+}
+
+function registryOptions(cmd: Command): Command {
+  return cmd
+    .option('--registry', 'verify images against their OCI registry (verifyImages rules); offline they are errors')
+    .option('--insecure-registry <host...>', 'registries reached over plain HTTP (with --registry)')
+    .option('--trusted-root <file>', 'Sigstore trusted_root.json for keyless attestors (with --registry)')
+    .option('--registry-timeout <ms>', 'per-image registry budget in milliseconds (with --registry)', '10000');
+}
 
 /**
  * The `policy` command group. Other files attach subcommands to the same group through
@@ -48,7 +82,7 @@ export function registerPolicyCommands(program: Command): void {
       if (failed) process.exitCode = 1;
     });
 
-  policy
+  const test = policy
     .command('test')
     .description('run Kyverno CLI tests (kyverno-test.yaml, also inside .kyverno-test/) offline; exit 1 when any result differs')
     .argument('<dir...>', 'directories (or test files) to search')
@@ -56,11 +90,11 @@ export function registerPolicyCommands(program: Command): void {
     .option('-o, --output-format <format>', 'text | json | junit', 'text')
     .option('-f, --file-name <name>', 'test file name', 'kyverno-test.yaml')
     .option('--fail-only', 'print only failing rows')
-    .option('-t, --test-case-selector <selector>', 'run only matching results, e.g. "policy=p, rule=r, resource=name" (wildcards allowed)')
-    .action(async (dirs: string[], opts: { json?: boolean; outputFormat: string; fileName: string; failOnly?: boolean; testCaseSelector?: string }) => {
+    .option('-t, --test-case-selector <selector>', 'run only matching results, e.g. "policy=p, rule=r, resource=name" (wildcards allowed)');
+  registryOptions(test).action(async (dirs: string[], opts: { json?: boolean; outputFormat: string; fileName: string; failOnly?: boolean; testCaseSelector?: string } & RegistryFlags) => {
       const format = opts.json ? 'json' : opts.outputFormat;
       if (!['text', 'json', 'junit'].includes(format)) throw new PolicyError('BAD_USAGE', `unknown output format ${format} (text, json, junit)`);
-      const report = await runTests(dirs, { fileName: opts.fileName, selector: opts.testCaseSelector });
+      const report = await runTests(dirs, { fileName: opts.fileName, selector: opts.testCaseSelector, imageVerifier: await imageVerifierFrom(opts) });
       if (format === 'junit') process.stdout.write(toJUnit(report) + '\n');
       else {
         const out = makePrinter(format === 'json');
@@ -69,7 +103,7 @@ export function registerPolicyCommands(program: Command): void {
       if (report.summary.fail > 0) process.exitCode = 1;
     });
 
-  policy
+  const apply = policy
     .command('apply')
     .description('apply policies to resources like `kyverno apply`; exit 1 when a rule fails or errors')
     .argument('<policy...>', 'policy files or directories')
@@ -77,8 +111,8 @@ export function registerPolicyCommands(program: Command): void {
     .option('-f, --values-file <file>', 'Kyverno values file (cli.kyverno.io/v1alpha1 Values)')
     .option('-s, --set <key=value...>', 'variable values, e.g. request.operation=UPDATE')
     .option('-e, --exception <file...>', 'PolicyException files (kyverno.io/v2)')
-    .option('--json', 'print results as JSON')
-    .action(async (policyPaths: string[], opts: { resource: string[]; valuesFile?: string; set?: string[]; exception?: string[]; json?: boolean }) => {
+    .option('--json', 'print results as JSON');
+  registryOptions(apply).action(async (policyPaths: string[], opts: { resource: string[]; valuesFile?: string; set?: string[]; exception?: string[]; json?: boolean } & RegistryFlags) => {
       const out = makePrinter(Boolean(opts.json));
       const values: ValuesSpec = opts.valuesFile ? await loadValuesFile(opts.valuesFile) : {};
       for (const kv of opts.set ?? []) {
@@ -90,7 +124,7 @@ export function registerPolicyCommands(program: Command): void {
       if (policies.length === 0) throw new PolicyError('POLICY_INVALID', `no Kyverno policies found in ${policyPaths.join(', ')}`);
       const resources = await loadResources(opts.resource);
       const exceptions = await loadExceptions(opts.exception ?? []);
-      const responses = await applyPolicies(policies, resources, { values, exceptions });
+      const responses = await applyPolicies(policies, resources, { values, exceptions, imageVerifier: await imageVerifierFrom(opts) });
       const counts: Record<RuleStatus, number> = { pass: 0, fail: 0, warn: 0, error: 0, skip: 0 };
       for (const r of responses) for (const rule of r.rules) counts[rule.status]++;
       out.result({ ok: counts.fail === 0 && counts.error === 0, policies: policies.length, resources: resources.length, responses, summary: counts }, () => applyText(responses, counts, policies.reduce((n, p) => n + (p.spec.rules?.length ?? 0), 0), resources.length));
