@@ -78,6 +78,8 @@ interface Verified {
  */
 export async function accept(ctx: HandoffContext, opts: AcceptOptions): Promise<AcceptResult> {
   const lane = laneOfKind(ctx.config, opts.lane, 'execute');
+  // The forge first: a missing token or unusable remote fails before any handoff is claimed.
+  const forge = await forgeFor(ctx, lane.name);
 
   if ('id' in opts.target) {
     const id = opts.target.id;
@@ -90,7 +92,7 @@ export async function accept(ctx: HandoffContext, opts: AcceptOptions): Promise<
         claimedNow = true;
         return tx.transitionHandoff(cur.id, 'proposed', 'claimed');
       });
-      return finish(ctx, lane, h, claimedNow);
+      return finish(ctx, lane, forge, h, claimedNow);
     });
     if (r === LOCKED) throw new HandoffError('STATE_CONFLICT', `handoff ${id} is being accepted by another executor right now`, { details: { id } });
     return r;
@@ -108,7 +110,7 @@ export async function accept(ctx: HandoffContext, opts: AcceptOptions): Promise<
     for (const id of inflight) {
       const r = await withHandoffLock(ctx, lane.name, id, async () => {
         const h = await ctx.ledger.withLane(lane.name, (tx) => tx.getHandoff(id));
-        return h && ['claimed', 'verified', 'applied'].includes(h.state) ? finish(ctx, lane, h, false) : null;
+        return h && ['claimed', 'verified', 'applied'].includes(h.state) ? finish(ctx, lane, forge, h, false) : null;
       });
       if (r !== LOCKED && r !== null) return r;
     }
@@ -116,7 +118,7 @@ export async function accept(ctx: HandoffContext, opts: AcceptOptions): Promise<
     if (!claimed) throw new HandoffError('NOTHING_PENDING', 'no pending handoff to accept');
     const r = await withHandoffLock(ctx, lane.name, claimed.id, async () => {
       const h = await ctx.ledger.withLane(lane.name, (tx) => tx.getHandoff(claimed.id));
-      return finish(ctx, lane, h!, true);
+      return finish(ctx, lane, forge, h!, true);
     });
     // LOCKED: another executor of this lane picked it up between our claim and our lock; take the next.
     if (r !== LOCKED) return r;
@@ -143,7 +145,7 @@ async function withHandoffLock<T>(ctx: HandoffContext, laneName: string, id: str
   return result;
 }
 
-async function finish(ctx: HandoffContext, lane: LaneConfig, handoff: Handoff, claimedNow: boolean): Promise<AcceptResult> {
+async function finish(ctx: HandoffContext, lane: LaneConfig, forge: Forge, handoff: Handoff, claimedNow: boolean): Promise<AcceptResult> {
   const step = (s: AcceptStep) => ctx.onStep?.(s);
   let h = handoff;
   if (h.state === 'rejected') {
@@ -193,7 +195,6 @@ async function finish(ctx: HandoffContext, lane: LaneConfig, handoff: Handoff, c
   step('applied');
 
   // 4. Forge: push, pull request, labels, comment — each idempotent.
-  const forge = await forgeFor(ctx, lane.name);
   await forge.push(ctx.repoDir, branch, commit);
   step('pushed');
   const pr: PullRequestRef = await forge.openPullRequest({
