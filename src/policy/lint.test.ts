@@ -127,6 +127,22 @@ describe('policy lint', () => {
     expect(f).toContainEqual(expect.stringMatching(/warning:attestations.predicateType is deprecated/));
   });
 
+  it('warns on a foreach list written as a {{ }} variable', async () => {
+    const f = await lint(`${head}  rules:
+    - name: r
+      match:
+        any:
+          - resources:
+              kinds: [Pod]
+      validate:
+        foreach:
+          - list: "{{ request.object.spec.containers }}"
+            pattern:
+              image: "*:*"
+`);
+    expect(f).toEqual([expect.stringMatching(/^14:warning:foreach.list is a JMESPath expression/)]);
+  });
+
   it('YAML syntax errors carry a line; non-policies are skipped with a warning', async () => {
     expect(await lint('a: [\n')).toEqual([expect.stringMatching(/^\d+:error:YAML error/)]);
     expect(await lint('apiVersion: v1\nkind: Pod\nmetadata: {name: x}\n')).toEqual([expect.stringMatching(/^1:warning:not a Kyverno ClusterPolicy/)]);

@@ -209,7 +209,10 @@ class Linter {
         const p = [...path, 'foreach', i];
         if (!this.fields(f, FOREACH_FIELDS, p, 'foreach')) return;
         if (f['list'] === undefined) this.add(p, 'error', 'foreach needs a list expression');
-        else this.jmespath(f['list'], [...p, 'list']);
+        else {
+          if (typeof f['list'] === 'string' && /^\s*\{\{[\s\S]*\}\}\s*$/.test(f['list'])) this.add([...p, 'list'], 'warning', 'foreach.list is a JMESPath expression; write it without {{ }}');
+          this.jmespath(f['list'], [...p, 'list']);
+        }
         this.context(f['context'], [...p, 'context']);
         this.conditions(f['preconditions'], [...p, 'preconditions']);
         this.validateBody(f, p, FOREACH_FIELDS, 'foreach');
