@@ -1,9 +1,11 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+/* eslint-disable @typescript-eslint/no-explicit-any -- CLI JSON output is inspected loosely in tests */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { sha256Hex } from '../../src/attest/index.js';
 import { HANDOFF_PREDICATE_TYPE, parsePatch } from '../../src/handoff/index.js';
+import type { CliResult } from '../support/cli.js';
 import { makeTemplate, workspaceFrom, type Workspace } from './fixture.js';
 
 // A compromised propose lane signs whatever it likes. These proposals are built by hand (artifact
@@ -30,7 +32,7 @@ interface Forgery {
   predicateType?: string;
 }
 
-async function forge(w: Workspace, n: number, f: Forgery): Promise<{ submit: Awaited<ReturnType<Workspace['json']>>; id: string }> {
+async function forge(w: Workspace, n: number, f: Forgery): Promise<{ submit: { r: CliResult; data: Record<string, any> }; id: string }> {
   const tmp = mkdtempSync(join(tmpdir(), 'duallane-forged-'));
   cleanups.push(() => rmSync(tmp, { recursive: true, force: true }));
   const bytes = Buffer.from(f.artifact, 'utf8');
