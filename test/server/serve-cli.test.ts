@@ -78,6 +78,8 @@ describe('duallane serve (built CLI, real listener)', () => {
     const badPort = await runCli(['serve', '--port', 'eighty', '--dir', dir]);
     expect(badPort.code).toBe(2);
     expect(badPort.stderr).toMatch(/^duallane: BAD_USAGE: /);
+    const badLane = await runCli(['serve', '--lane', 'nobody', '--dir', dir]);
+    expect([badLane.code, badLane.stderr.split(':')[1]?.trim()]).toEqual([2, 'LANE_UNKNOWN']);
 
     const s = await startServe();
     try {
