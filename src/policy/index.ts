@@ -1,6 +1,6 @@
 export { PolicyError } from './policy-error.js';
 export type { PolicyErrorCode } from './policy-error.js';
-export { evaluatePolicy, failureActionOf } from './engine.js';
+export { evaluatePolicy, mutatePolicy, generatePolicy, failureActionOf } from './engine.js';
 export type { EvaluateOptions } from './engine.js';
 export type { ImageVerifier, ImageVerifyRequest, ImageVerifyResult } from './image-verifier.js';
 export { computeRules, autogenControllers, POD_CONTROLLERS, AUTOGEN_ANNOTATION } from './autogen.js';
@@ -18,7 +18,10 @@ export { loadExceptions, loadPolicies, loadResources, loadYamlFile, parseYamlDoc
 export type { LoadedDoc } from './load.js';
 export { lintFiles, lintDocument } from './lint.js';
 export type { LintFinding, LintReport } from './lint.js';
-export { runTests, runTestFile, loadTestFile, findTestFiles, applyPolicies, checkResults, loadValuesFile } from './test-runner.js';
+export { runTests, runTestFile, loadTestFile, findTestFiles, applyPolicies, applySelector, checkResults, loadValuesFile, withDefaultNamespace } from './test-runner.js';
+export { applyStrategicMerge, applyJsonPatch } from './mutate.js';
+export { generateResource } from './generate.js';
+export { substituteReferences } from './references.js';
 export type { TestRunReport, TestCaseReport, TestRow, TestFile, ValuesSpec, ApplyOptions } from './test-runner.js';
 export { toJUnit } from './junit.js';
 export type { Policy, Rule, Resource, RuleResponse, PolicyResponse, RuleStatus, RequestInfo, ImageVerification, Attestor, AttestationCheck, PolicyException } from './types.js';
