@@ -3,24 +3,17 @@ import type { Command } from 'commander';
 import {
   digestFile,
   isDigest,
-  loadTrustedRootFile,
   readBundleFile,
   verifyBundle,
   AttestError,
-  type Trust,
   type VerifyResult,
 } from '../attest/index.js';
 import { InputError } from '../config/index.js';
 import { makePrinter } from './output.js';
+import { addTrustFlags, trustFromFlags, type TrustFlags } from './trust-flags.js';
 
-interface VerifyFlags {
+interface VerifyFlags extends TrustFlags {
   bundle?: string;
-  key?: string;
-  certificateIdentity?: string;
-  certificateIdentityRegexp?: string;
-  certificateOidcIssuer?: string;
-  certificateOidcIssuerRegexp?: string;
-  trustedRoot?: string;
   predicateType?: string;
   builderId?: string;
   sourceUri?: string;
@@ -30,31 +23,6 @@ interface VerifyFlags {
   timestampThreshold?: string;
   batch?: string;
   json?: boolean;
-}
-
-async function trustFromFlags(f: VerifyFlags): Promise<Trust> {
-  const keyless = [f.certificateIdentity, f.certificateIdentityRegexp, f.certificateOidcIssuer, f.certificateOidcIssuerRegexp].some((v) => v !== undefined);
-  if (f.key && keyless) throw new InputError('BAD_USAGE', '--key and --certificate-* are exclusive');
-  if (f.key) {
-    let pem: string;
-    try {
-      pem = await readFile(f.key, 'utf8');
-    } catch (cause) {
-      throw new InputError('INPUT_UNREADABLE', `cannot read key ${f.key}: ${(cause as NodeJS.ErrnoException).code ?? (cause as Error).message}`, { cause });
-    }
-    return { kind: 'key', publicKeyPem: pem };
-  }
-  if (!keyless) throw new InputError('BAD_USAGE', 'give --key PUB, or --certificate-identity[-regexp] and --certificate-oidc-issuer[-regexp]');
-  if (f.certificateIdentity !== undefined && f.certificateIdentityRegexp !== undefined) throw new InputError('BAD_USAGE', '--certificate-identity and --certificate-identity-regexp are exclusive');
-  if (f.certificateOidcIssuer !== undefined && f.certificateOidcIssuerRegexp !== undefined) throw new InputError('BAD_USAGE', '--certificate-oidc-issuer and --certificate-oidc-issuer-regexp are exclusive');
-  return {
-    kind: 'keyless',
-    trustedRoot: f.trustedRoot ? await loadTrustedRootFile(f.trustedRoot) : undefined,
-    identity: f.certificateIdentity,
-    identityRegexp: f.certificateIdentityRegexp,
-    issuer: f.certificateOidcIssuer,
-    issuerRegexp: f.certificateOidcIssuerRegexp,
-  };
 }
 
 function threshold(v: string | undefined, flag: string): number | undefined {
@@ -79,17 +47,11 @@ function summary(r: VerifyResult): Record<string, unknown> {
 }
 
 export function registerVerifyCommand(program: Command): void {
-  program
-    .command('verify')
+  addTrustFlags(program
+    .command('verify'))
     .description('verify a Sigstore bundle for FILE_OR_DIGEST (sha256:<hex> is a digest, anything else a path)')
     .argument('[file-or-digest]', 'artifact path or sha256:<64 hex>')
     .option('--bundle <file>', 'Sigstore bundle (JSON)')
-    .option('--key <pub>', 'trust this SPKI PEM public key')
-    .option('--certificate-identity <id>', 'keyless: exact certificate identity (SAN)')
-    .option('--certificate-identity-regexp <re>', 'keyless: identity regexp (anchored at both ends)')
-    .option('--certificate-oidc-issuer <url>', 'keyless: exact OIDC issuer')
-    .option('--certificate-oidc-issuer-regexp <re>', 'keyless: issuer regexp (anchored at both ends)')
-    .option('--trusted-root <file>', "trusted_root.json for offline verification (default: Sigstore public-good via TUF)")
     .option('--predicate-type <uri>', 'require this in-toto predicate type')
     .option('--builder-id <id>', 'require this SLSA builder id (exact, id without @ref for any ref, or id@refs/tags/* for any tag)')
     .option('--source-uri <uri>', 'require this SLSA source repository (e.g. github.com/org/repo)')
@@ -102,6 +64,7 @@ export function registerVerifyCommand(program: Command): void {
     .action(async (fileOrDigest: string | undefined, f: VerifyFlags) => {
       const out = makePrinter(Boolean(f.json));
       const trust = await trustFromFlags(f);
+      if (!trust) throw new InputError('BAD_USAGE', 'give --key PUB, or --certificate-identity[-regexp] and --certificate-oidc-issuer[-regexp]');
       const expectations = {
         trust,
         predicateType: f.predicateType,
