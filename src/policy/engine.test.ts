@@ -179,3 +179,11 @@ describe('verifyImages', () => {
     expect(await results(p, withInit, { imageVerifier: verifier })).toEqual([['verify', 'fail']]);
   });
 });
+
+describe('{{@}} in patterns', () => {
+  it('resolves to the resource value at the pattern path', async () => {
+    const rule: Rule = { name: 'at', match: matchPod, validate: { pattern: { metadata: { name: "{{ regex_match('^web', '{{@}}') && '{{@}}' || 'nope' }}" } } } };
+    expect(await results(policy([rule]), pod([]))).toEqual([['at', 'pass']]);
+    expect(await results(policy([rule]), { ...pod([]), metadata: { name: 'db', namespace: 'apps' } })).toEqual([['at', 'fail']]);
+  });
+});

@@ -218,13 +218,14 @@ function validateBody(rule: Rule, spec: ValidateSpec & { context?: ContextEntry[
   if (spec.pattern !== undefined || spec.anyPattern !== undefined) {
     return runGuarded(
       () => {
+        if (element === undefined && isDelete) return undefined;
+        const target = element !== undefined ? element : resource;
+        const opts = { atResource: target };
         const substituted = {
-          pattern: spec.pattern === undefined ? undefined : substituteReferences(substituteAll(spec.pattern, ctx)),
-          anyPattern: spec.anyPattern === undefined ? undefined : (substituteAll(spec.anyPattern, ctx) as unknown[]).map((p) => substituteReferences(p)),
+          pattern: spec.pattern === undefined ? undefined : substituteReferences(substituteAll(spec.pattern, ctx, opts)),
+          anyPattern: spec.anyPattern === undefined ? undefined : (spec.anyPattern as unknown[]).map((p) => substituteReferences(substituteAll(p, ctx, opts))),
         };
-        if (element !== undefined) return validatePatterns(rule, substituted, element, ctx);
-        if (isDelete) return undefined;
-        return validatePatterns(rule, substituted, resource, ctx);
+        return validatePatterns(rule, substituted, target, ctx);
       },
       rule,
       'variable substitution failed',

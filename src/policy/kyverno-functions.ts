@@ -112,6 +112,8 @@ const FUNCTIONS: Record<string, [Fn, { types: number[]; optional?: boolean; vari
   time_after: [([a, b]) => goTime(a).getTime() > goTime(b).getTime(), [S, S]],
   time_between: [([t, a, b]) => goTime(t).getTime() > goTime(a).getTime() && goTime(t).getTime() < goTime(b).getTime(), [S, S, S]],
   time_utc: [([t]) => goTime(t).toISOString().replace(/\.000Z$/, 'Z'), [S]],
+  time_parse: [([layout, v]) => { void layout; const d = new Date(/^\d+$/.test(String(v)) ? Number(v) * 1000 : String(v)); if (Number.isNaN(d.getTime())) throw new Error(`time_parse: cannot parse ${v}`); return d.toISOString().replace(/\.000Z$/, 'Z'); }, [S, S]],
+  time_truncate: [([t, d]) => { const sec = parseDuration(String(d)); if (!sec) throw new Error('time_truncate: invalid duration'); const ms = goTime(t).getTime(); return new Date(ms - (ms % (sec * 1000))).toISOString().replace(/\.000Z$/, 'Z'); }, [S, S]],
   time_to_cron: [([t]) => { const d = goTime(t); return `${d.getUTCMinutes()} ${d.getUTCHours()} ${d.getUTCDate()} ${d.getUTCMonth() + 1} ${d.getUTCDay()}`; }, [S]],
   x509_decode: [() => { throw new Error('x509_decode is not supported by this evaluator'); }, [S]],
   image_normalize: [([s]) => { const i = parseImageReference(String(s)); if (!i) throw new Error(`image_normalize: invalid image reference ${s}`); return i.reference; }, [S]],

@@ -86,6 +86,8 @@ describe('Kyverno JMESPath functions', () => {
     expect(q("time_after('2024-01-02T00:00:00Z', '2024-01-01T00:00:00Z')")).toBe(true);
     expect(q("time_add('2024-01-01T00:00:00Z', '1h')")).toBe('2024-01-01T01:00:00Z');
     expect(q("time_diff('2024-01-01T00:00:00Z', '2024-01-01T01:30:00Z')")).toBe('1h30m0s');
+    expect(q("time_truncate('2024-01-01T01:47:13Z', '1h')")).toBe('2024-01-01T01:00:00Z');
+    expect(q("time_parse('2006-01-02T15:04:05Z07:00', '2024-02-03T04:05:06Z')")).toBe('2024-02-03T04:05:06Z');
   });
   it('syntax errors are reported', () => {
     expect(() => q('a.[')).toThrow(/invalid JMESPath/);

@@ -15,6 +15,23 @@ export interface SubstituteOptions {
   onError?: 'error' | 'null';
   /** Path prefix used in error messages. */
   path?: string;
+  /**
+   * For patterns: the resource being validated. `{{@}}` then resolves to the resource value at the
+   * pattern's own path (anchors removed), as in Kyverno.
+   */
+  atResource?: unknown;
+}
+
+function valueAtPatternPath(resource: unknown, path: string): unknown {
+  let cur: unknown = resource;
+  for (const raw of path.split('/').filter((x) => x !== '')) {
+    const seg = /^[+<=X^]?\((.+)\)$/.exec(raw)?.[1] ?? raw;
+    if (Array.isArray(cur)) cur = cur[Number(seg)];
+    else if (cur && typeof cur === 'object') cur = (cur as Record<string, unknown>)[seg];
+    else return undefined;
+    if (cur === undefined) return undefined;
+  }
+  return cur;
 }
 
 export type EvalContext = Record<string, unknown>;
@@ -38,7 +55,10 @@ export function substituteString(input: string, ctx: EvalContext, opts: Substitu
     const inner = whole.slice(2, -2).trim();
     let value: unknown;
     try {
-      value = inner === '' ? null : resolveVariable(inner, ctx);
+      if (inner === '@' && opts.atResource !== undefined) {
+        value = valueAtPatternPath(opts.atResource, opts.path ?? '');
+        if (value === undefined) throw new Error(`no value at ${opts.path ?? '/'} for {{@}}`);
+      } else value = inner === '' ? null : resolveVariable(inner, ctx);
     } catch (e) {
       if (opts.onError === 'null') value = null;
       else throw new VariableSubstitutionError(`failed to resolve ${inner} at path ${opts.path ?? ''}: ${(e as Error).message}`, { cause: e });
