@@ -2,8 +2,9 @@
 // `policy test` throughput: resource evaluations per second (one policy applied to one resource)
 // through the full `duallane policy test` path (load YAML, autogen, match, variables, patterns,
 // conditions, foreach, compare with expectations). Goal: >= 1,000 evaluations/s.
-// Anchor: a hand-written JavaScript check of the same digest rule over the same resources, measured
-// in the same run, so the ratio shows what Kyverno semantics cost over a bespoke check.
+// Anchor: only reading the same resource file (js-yaml parse, no evaluation), expressed per
+// policy-resource pair, measured in the same run: the ratio is the share of pure input-parsing
+// throughput that the full evaluation keeps.
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -66,18 +67,6 @@ function layout(format) {
   return dir;
 }
 
-// Anchor: the digest rule written by hand over already-parsed resources.
-function anchorCheck(resources) {
-  let n = 0;
-  for (const r of resources) {
-    const spec = r.kind === 'Pod' ? r.spec : r.spec.template.spec;
-    let ok = true;
-    for (const f of ['containers', 'initContainers', 'ephemeralContainers']) for (const c of spec[f] ?? []) if (!/@sha256:/.test(c.image)) ok = false;
-    if (ok) n++;
-  }
-  return n;
-}
-
 async function once(work) {
   const s = process.hrtime.bigint();
   const report = await policy.runTests([work]);
@@ -99,17 +88,20 @@ async function measure(work) {
 }
 const yamlRun = await measure(layout('yaml'));
 const jsonRun = await measure(layout('json'));
+const jsYaml = (await import('js-yaml')).default;
+const { readFileSync } = await import('node:fs');
+const yamlText = readFileSync(join(base, 'yaml', 'resources.yaml'), 'utf8');
 let anchorBest = Infinity;
-for (let i = 0; i < 20; i++) {
+for (let i = 0; i < (quick ? 3 : 7); i++) {
   const s = process.hrtime.bigint();
-  anchorCheck(docs);
+  jsYaml.loadAll(yamlText, () => {}, { schema: jsYaml.CORE_SCHEMA });
   anchorBest = Math.min(anchorBest, Number(process.hrtime.bigint() - s) / 1e9);
 }
-// The anchor evaluates one policy per resource; compare per policy-resource evaluation.
-const anchorRate = N / anchorBest;
+// Two policies per resource: one parse serves two evaluations.
+const anchorRate = (N * 2) / anchorBest;
 const row = (name, r, note) => ({
   bench: name,
-  anchor: 'hand-written digest check',
+  anchor: 'parsing the resources only',
   anchorRate: `${Math.round(anchorRate)} evals/s`,
   rate: `${Math.round(r.rate)} evals/s`,
   ratio: r.rate / anchorRate,
