@@ -2,6 +2,7 @@ import Fastify, { LogController, type FastifyError, type FastifyInstance, type F
 import type { Logger } from 'pino';
 import { isDuallaneError, type DuallaneConfig, type DuallaneError } from '../config/index.js';
 import type { Ledger } from '../ledger/index.js';
+import { ledgerGaugeRefresher } from './ledger-gauges.js';
 import { getMetrics, type DuallaneMetrics } from '../observability/index.js';
 import { authenticate, type Principal } from './auth.js';
 import { handoffActions, type HandoffActions } from './handoff-actions.js';
@@ -59,6 +60,8 @@ export interface ServerContext {
   bodyLimit: number;
   handoffBodyLimit: number;
   auth(req: FastifyRequest): Promise<Principal>;
+  /** Brings the ledger-backed gauges up to date (called on each /metrics scrape). */
+  refreshLedgerGauges(): Promise<void>;
 }
 
 /**
@@ -84,7 +87,9 @@ export function buildServer(opts: ServerOptions): FastifyInstance {
     bodyLimit: opts.bodyLimit ?? DEFAULT_BODY_LIMIT,
     handoffBodyLimit: opts.handoffBodyLimit ?? DEFAULT_HANDOFF_BODY_LIMIT,
     auth: async (req) => req.principal ?? authenticateRequest(req),
+    refreshLedgerGauges: async () => undefined,
   };
+  ctx.refreshLedgerGauges = ledgerGaugeRefresher(opts.ledger, ctx.metrics);
   const app = Fastify({
     ...(opts.logger ? { loggerInstance: opts.logger } : { logger: false }),
     bodyLimit: ctx.bodyLimit,

@@ -15,7 +15,10 @@ export function registerHealthRoutes(app: FastifyInstance, ctx: ServerContext): 
     return reply.code(r.ready ? 200 : 503).send({ ok: r.ready, ...r });
   });
 
-  app.get('/metrics', async (_req, reply) => {
+  app.get('/metrics', async (req, reply) => {
+    // A ledger that cannot be read (closed, or a lane login without admin reads) must not cost the
+    // scrape: the other metrics still answer, and the gauges keep their last values.
+    await ctx.refreshLedgerGauges().catch((e: unknown) => req.log.warn({ err: (e as Error).message }, 'ledger gauges not refreshed'));
     const { contentType, body } = await renderMetrics(ctx.metrics);
     return reply.type(contentType).send(body);
   });

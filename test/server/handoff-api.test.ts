@@ -101,3 +101,23 @@ describe('handoff API round trip (PGlite)', () => {
     expect({ exit: cliReplay.code, code: parseJson<any>(cliReplay).error?.code }).toEqual({ exit: 1, code: 'REPLAY' });
   }, 240_000);
 });
+
+describe('ledger gauges on /metrics', () => {
+  it('a scrape reports pending handoffs per lane and an intact audit chain, and follows accepts', async () => {
+    const w = await workspace(template.dir);
+    open.push(w);
+    const codex = await w.token('codex');
+    const claude = await w.token('claude');
+    const gauge = async (re: RegExp) => Number(re.exec((await w.app.inject({ url: '/metrics' })).body)?.[1] ?? NaN);
+    const pending = /duallane_handoffs_pending\{lane="codex"\} (\d+)/;
+    expect(await gauge(pending)).toBe(0);
+    const p = await w.app.inject({ method: 'POST', url: '/v1/handoffs', headers: bearer(codex), payload: { title: 't', patch: w.patchFor(2) } });
+    expect(p.statusCode, p.body).toBe(201);
+    expect(await gauge(pending)).toBe(1);
+    expect(await gauge(/duallane_audit_chain_intact\{ledger="pglite"\} (\d+)/)).toBe(1);
+    expect(await gauge(/duallane_audit_chain_last_check_timestamp_seconds\{ledger="pglite"\} (\d+)/)).toBeGreaterThan(Date.now() / 1000 - 600);
+    const a = await w.app.inject({ method: 'POST', url: `/v1/handoffs/${(p.json() as { id: string }).id}/accept`, headers: bearer(claude) });
+    expect(a.statusCode, a.body).toBe(200);
+    expect(await gauge(pending)).toBe(0);
+  });
+});
