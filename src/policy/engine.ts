@@ -6,6 +6,7 @@ import { JmesPathSyntaxError, queryJmesPath, VariableNotFoundError } from './jme
 import { ruleMatches } from './match.js';
 import { matchPattern } from './pattern.js';
 import { substituteReferences } from './references.js';
+import { checkPodSecurity, type PodSecuritySpec } from './pod-security.js';
 import { applyMutation, deepEqual, type MutateSpec } from './mutate.js';
 import { generateResource, type GenerateSpec } from './generate.js';
 import type { ContextEntry, ForEachValidation, ImageVerification, Policy, PolicyException, PolicyResponse, RequestInfo, Resource, Rule, RuleResponse, RuleStatus } from './types.js';
@@ -232,8 +233,15 @@ function validateBody(rule: Rule, spec: ValidateSpec & { context?: ContextEntry[
     );
   }
   if (spec.foreach) return validateForEach(rule, spec.foreach, ctx, resource, provided, nesting, isDelete);
-  if (spec.podSecurity !== undefined || spec.cel !== undefined || spec.manifests !== undefined) {
-    return { status: 'error', message: `rule ${rule.name}: podSecurity, cel and manifests validations are not supported by this evaluator` };
+  if (spec.podSecurity !== undefined) {
+    if (isDelete) return undefined;
+    const failed = checkPodSecurity(resource, spec.podSecurity as PodSecuritySpec);
+    if (failed.length === 0) return { status: 'pass', message: `validation rule '${rule.name}' passed.` };
+    const level = String((spec.podSecurity as PodSecuritySpec).level ?? 'baseline');
+    return { status: 'fail', message: `${rule.validate?.message ? `${denyMessage(rule, ctx)} ` : ''}Validation rule '${rule.name}' failed. It violates PodSecurity "${level}:${(spec.podSecurity as PodSecuritySpec).version ?? 'latest'}": ${failed.join('; ')}` };
+  }
+  if (spec.cel !== undefined || spec.manifests !== undefined) {
+    return { status: 'error', message: `rule ${rule.name}: cel and manifests validations are not supported by this evaluator` };
   }
   return { status: 'error', message: `invalid validation rule: podSecurity, patterns, or deny expected` };
 }

@@ -184,7 +184,13 @@ class Linter {
   validateBody(v: Obj, path: Path, allowed: string[], what: string): void {
     const kinds = ['pattern', 'anyPattern', 'deny', 'foreach', 'podSecurity', 'cel', 'manifests', 'assert'].filter((k) => v[k] !== undefined);
     if (kinds.length !== 1) this.add(path, 'error', `${what} needs exactly one of pattern, anyPattern, deny, foreach${what === 'validate' ? ', podSecurity, cel, manifests' : ''} (found ${kinds.length ? kinds.join(', ') : 'none'})`);
-    for (const k of kinds) if (['podSecurity', 'cel', 'manifests', 'assert'].includes(k)) this.add([...path, k], 'warning', `validate.${k} is not supported by the duallane evaluator (results will be error)`);
+    for (const k of kinds) if (['cel', 'manifests', 'assert'].includes(k)) this.add([...path, k], 'warning', `validate.${k} is not supported by the duallane evaluator (results will be error)`);
+    const ps = v['podSecurity'];
+    if (ps !== undefined && this.fields(ps, ['level', 'version', 'exclude'], [...path, 'podSecurity'], 'podSecurity')) {
+      if (!['baseline', 'restricted', 'privileged'].includes(String(ps['level']))) this.add([...path, 'podSecurity', 'level'], 'error', 'podSecurity.level must be baseline, restricted or privileged');
+      if (ps['exclude'] !== undefined && !Array.isArray(ps['exclude'])) this.add([...path, 'podSecurity', 'exclude'], 'error', 'podSecurity.exclude must be a list');
+      else for (const [i, e] of ((ps['exclude'] as unknown[]) ?? []).entries()) if (!isObj(e) || typeof e['controlName'] !== 'string') this.add([...path, 'podSecurity', 'exclude', i], 'error', 'each exclude needs a controlName');
+    }
     if (v['pattern'] !== undefined) {
       this.anchors(v['pattern'], [...path, 'pattern']);
       this.variables(v['pattern'], [...path, 'pattern']);
