@@ -14,8 +14,6 @@ import {
   type ValuesSpec,
 } from '../policy/index.js';
 import { PolicyError, type ImageVerifier } from '../policy/index.js';
-import { RegistryImageVerifier } from '../admission/index.js';
-import { RegistryClient } from '../registry/index.js';
 import { readFile } from 'node:fs/promises';
 import { makePrinter } from './output.js';
 
@@ -39,6 +37,8 @@ async function imageVerifierFrom(f: RegistryFlags): Promise<ImageVerifier | unde
       throw new PolicyError('POLICY_UNREADABLE', `cannot read trusted root ${f.trustedRoot}: ${(e as Error).message}`, { cause: e });
     }
   }
+  // Loaded only with --registry: offline runs never load the registry client or the admission module.
+  const [{ RegistryImageVerifier }, { RegistryClient }] = await Promise.all([import('../admission/index.js'), import('../registry/index.js')]);
   return new RegistryImageVerifier({ client: new RegistryClient({ insecureRegistries: f.insecureRegistry ?? [], timeoutMs }), trustedRoot });
 }
 
