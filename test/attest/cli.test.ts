@@ -51,7 +51,7 @@ describe('duallane keys / digest / sign / attest / verify through the CLI', () =
   });
 
   it('digest draws a progress bar on a TTY (script(1) gives it one) and none in CI or --json', async () => {
-    if (!gateCommand('script', 'util-linux')) return;
+    if (!gateCommand('script', 'bsdutils')) return;
     const big = join(dir, 'tty.bin');
     await writeFile(big, Buffer.alloc(80 * 1024 * 1024, 1));
     const cmd = `${process.execPath} ${BIN} digest ${big}`;
