@@ -1,3 +1,4 @@
+import { traceSpans } from '../observability/tracing.js';
 import { computeRules } from './autogen.js';
 import { ConditionError, evaluateConditions } from './conditions.js';
 import type { ImageVerifier } from './image-verifier.js';
@@ -379,7 +380,18 @@ function matchingException(policy: Policy, rule: Rule, resource: Resource, opts:
   return undefined;
 }
 
+/** Validate and verifyImages rules of one policy against one resource, traced as duallane.policy.evaluate. */
 export async function evaluatePolicy(policy: Policy, resource: Resource, opts: EvaluateOptions = {}): Promise<PolicyResponse> {
+  return traceSpans.policy({ policy: policy.metadata.name }, async (span) => {
+    const r = await evaluatePolicyRules(policy, resource, opts);
+    const worst = r.rules.some((x) => x.status === 'error') ? 'error' : r.rules.some((x) => x.status === 'fail') ? 'fail' : r.rules.length ? 'pass' : 'skip';
+    span.setResult(worst);
+    span.setAttribute('duallane.resource.kind', r.resource.kind);
+    return r;
+  });
+}
+
+async function evaluatePolicyRules(policy: Policy, resource: Resource, opts: EvaluateOptions): Promise<PolicyResponse> {
   const base = baseContext(resource, opts);
   const req = opts.request ?? {};
   const isDelete = (req.operation ?? 'CREATE') === 'DELETE';
