@@ -95,6 +95,16 @@ try {
     expect('trace re-verifies', t.code === 0 && t.json?.ok === true, t.json ? t.json.chain.map((c) => `${c.step}:${c.ok ? 'ok' : 'FAIL'}`).join(' ') : t.stderr.trim());
   }
 
+  // 3b. WS1 on the same artifact: SLSA v1 provenance by the propose lane, verified with the builder
+  //     pinned; the same bundle against the other lane's key is refused.
+  const prov = join(work, 'handoff.provenance.json');
+  const keys = join(repo, '.duallane', 'keys');
+  const at = cli(['attest', p.json.artifactPath, '--key', join(keys, 'codex.key'), '--predicate-type', 'slsa', '--bundle', prov, '--json']);
+  const ver = cli(['verify', p.json.artifactPath, '--bundle', prov, '--key', join(keys, 'codex.pub'), '--predicate-type', 'https://slsa.dev/provenance/v1', '--builder-id', 'https://duallane.dev/builders/local', '--json']);
+  expect('SLSA provenance verified', at.code === 0 && ver.code === 0, at.code === 0 && ver.code === 0 ? `${prov} (builder pinned)` : (at.stderr || ver.stderr).trim());
+  const wrongKey = cli(['verify', p.json.artifactPath, '--bundle', prov, '--key', join(keys, 'claude.pub'), '--json']);
+  expect('wrong lane key rejected', wrongKey.code === 1 && wrongKey.json?.error?.code === 'SIGNATURE_INVALID', `exit ${wrongKey.code} ${wrongKey.json?.error?.code ?? wrongKey.stderr.trim()}`);
+
   // 4. Attack: replay the accepted bundle and artifact.
   const replay = cli(['handoff', 'submit', '--bundle', p.json.bundlePath, '--artifact', p.json.artifactPath, '--json']);
   expect('replay rejected', replay.code === 1 && replay.json?.error?.code === 'REPLAY', `exit ${replay.code} ${replay.json?.error?.code ?? replay.stderr.trim()}`);

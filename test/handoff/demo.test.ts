@@ -20,7 +20,7 @@ describe('npm run demo', () => {
         child.on('close', (code) => resolve({ code: code ?? -1, out }));
       });
       expect(r.code, r.out).toBe(0);
-      for (const step of ['propose (codex)', 'accept (claude)', 'branch pushed', 'pull request', 'replay rejected', 'tampered artifact rejected', 'trace re-verifies']) {
+      for (const step of ['propose (codex)', 'accept (claude)', 'branch pushed', 'pull request', 'replay rejected', 'tampered artifact rejected', 'trace re-verifies', 'SLSA provenance verified', 'wrong lane key rejected']) {
         expect(r.out).toContain(`✔ ${step}`);
       }
       expect(r.out).not.toContain('✘');
