@@ -1,4 +1,5 @@
-import { mkdir, stat } from 'node:fs/promises';
+import { mkdir, mkdtemp, rename, rm, stat } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { resolveConfigPath, type DuallaneConfig } from '../config/index.js';
 import { ForgeError, GitHubForge, LocalForge, git, type Forge } from '../forge/index.js';
@@ -75,14 +76,30 @@ export async function forgeFor(ctx: HandoffContext, laneName: string): Promise<F
   }
 }
 
-/** Creates the local forge's bare repository on first use. */
+/**
+ * Creates the local forge's bare repository on first use. Concurrent first accepts (threads of one
+ * server, or several processes) must not race `git init` on the same directory: each builds the
+ * repository in a private sibling directory and renames it into place; the loser of the rename
+ * discards its copy and uses the winner's.
+ */
 async function ensureBareRemote(path: string): Promise<void> {
+  if (await isBareRepo(path)) return;
+  await mkdir(dirname(path), { recursive: true });
+  const tmp = await mkdtemp(`${path}.init-`);
   try {
-    await stat(path);
-    return;
-  } catch {
-    /* create it */
+    await git(['init', '--bare', '--quiet', tmp], { cwd: tmp });
+    await rename(tmp, path);
+  } catch (e) {
+    await rm(tmp, { recursive: true, force: true });
+    if (!(await isBareRepo(path))) throw e;
   }
-  await mkdir(path, { recursive: true });
-  await git(['init', '--bare', '--quiet', path], { cwd: path });
+}
+
+async function isBareRepo(path: string): Promise<boolean> {
+  try {
+    await stat(join(path, 'HEAD'));
+    return true;
+  } catch {
+    return false;
+  }
 }
