@@ -7,6 +7,7 @@ import { LedgerError, type Handoff, type LaneTx } from '../ledger/index.js';
 import { forgeFor, repositoryIdentity, type AcceptStep, type HandoffContext } from './handoff-context.js';
 import { HandoffError, type HandoffErrorCode } from './handoff-error.js';
 import { handoffMetrics } from './handoff-metrics.js';
+import { SPAN_ATTRIBUTES, stepSpans, withSpan } from '../observability/tracing.js';
 import { APPLIED_PREDICATE_TYPE, HANDOFF_PREDICATE_TYPE, parseHandoffPredicate, type AppliedPredicate, type HandoffPredicate } from './handoff-predicate.js';
 import { laneOfKind, signerForLane, verifyLaneBundle } from './lane-trust.js';
 import { parsePatch } from './parse-patch.js';
@@ -76,8 +77,19 @@ interface Verified {
  * (deterministic commit, never-forced push, forge lookups before creation), so re-running after a
  * crash at any point finishes the work exactly once.
  */
+/** Accepts one handoff (by id, or the oldest pending with --next), traced as duallane.accept with a span per step. */
 export async function accept(ctx: HandoffContext, opts: AcceptOptions): Promise<AcceptResult> {
   const lane = laneOfKind(ctx.config, opts.lane, 'execute');
+  const id = 'id' in opts.target ? opts.target.id : undefined;
+  return withSpan('duallane.accept', { lane: lane.name, ...(id ? { handoffId: id } : {}) }, async (span) => {
+    const r = await acceptTraced(ctx, lane, opts);
+    if (!id) span.setAttribute(SPAN_ATTRIBUTES.handoffId, r.id);
+    span.setResult(r.resumed ? 'resumed' : 'success');
+    return r;
+  });
+}
+
+async function acceptTraced(ctx: HandoffContext, lane: LaneConfig, opts: AcceptOptions): Promise<AcceptResult> {
   // The forge first: a missing token or unusable remote fails before any handoff is claimed.
   const forge = await forgeFor(ctx, lane.name);
 
@@ -146,7 +158,11 @@ async function withHandoffLock<T>(ctx: HandoffContext, laneName: string, id: str
 }
 
 async function finish(ctx: HandoffContext, lane: LaneConfig, forge: Forge, handoff: Handoff, claimedNow: boolean): Promise<AcceptResult> {
-  const step = (s: AcceptStep) => ctx.onStep?.(s);
+  const traceStep = stepSpans('duallane.accept.step', { lane: lane.name, handoffId: handoff.id });
+  const step = (s: AcceptStep) => {
+    traceStep(s);
+    ctx.onStep?.(s);
+  };
   let h = handoff;
   if (h.state === 'rejected') {
     const code = REJECTING.has(h.rejectReason as HandoffErrorCode) ? (h.rejectReason as HandoffErrorCode) : 'STATE_CONFLICT';

@@ -12,6 +12,7 @@ import { laneOfKind, signerForLane, statementDigestOf, verifyLaneBundle } from '
 import { parsePatch, type ParsedPatch } from './parse-patch.js';
 import { patchFromFile, patchFromWorktree, type PatchArtifact } from './patch-artifact.js';
 import { checkScope, type ScopeViolation } from './scope-policy.js';
+import { SPAN_ATTRIBUTES, withSpan } from '../observability/tracing.js';
 
 export interface ProposeOptions {
   lane: string;
@@ -49,7 +50,16 @@ export const DEFAULT_EXPIRY_MS = 24 * 3600 * 1000;
  * the handoff predicate, stores both content-addressed, and records the handoff marker (`proposed`)
  * in one ledger transaction with its audit row. Touches neither the working tree nor any ref.
  */
+/** Proposes a change as the propose lane, traced as duallane.propose. */
 export async function propose(ctx: HandoffContext, opts: ProposeOptions): Promise<ProposeResult> {
+  return withSpan('duallane.propose', { lane: opts.lane }, async (span) => {
+    const r = await proposeUntraced(ctx, opts);
+    span.setAttribute(SPAN_ATTRIBUTES.handoffId, r.id);
+    return r;
+  });
+}
+
+async function proposeUntraced(ctx: HandoffContext, opts: ProposeOptions): Promise<ProposeResult> {
   const lane = laneOfKind(ctx.config, opts.lane, 'propose');
   const title = opts.title.trim();
   if (!title || title.length > 256) throw new HandoffError('BAD_USAGE', '--title must be 1 to 256 characters');

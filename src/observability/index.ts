@@ -27,6 +27,7 @@ export { buildDashboard, renderDashboard, dashboardIsCurrent, dashboardMetricNam
 export {
   withSpan,
   traceSpans,
+  stepSpans,
   SPAN_ATTRIBUTES,
   type DuallaneSpanName,
   type DuallaneSpanAttributes,

@@ -84,6 +84,21 @@ function toAttributes(a: DuallaneSpanAttributes): Attributes {
   return out;
 }
 
+/**
+ * Step spans for work written as one sequence with progress marks (accept): each `mark(step)` records
+ * a duallane.accept.step span covering the time since the previous mark, as a child of the active
+ * span. No restructuring of the traced code, and with no provider registered it is a no-op.
+ */
+export function stepSpans(name: DuallaneSpanName, attrs: DuallaneSpanAttributes): (step: string) => void {
+  const tracer = trace.getTracer('duallane', DUALLANE_VERSION);
+  let since = Date.now();
+  return (step) => {
+    const now = Date.now();
+    tracer.startSpan(name, { startTime: since, attributes: { ...toAttributes(attrs), [SPAN_ATTRIBUTES.step]: step, [SPAN_ATTRIBUTES.result]: 'success' } }).end(now);
+    since = now;
+  };
+}
+
 /** Named helpers so call sites read as what they trace. */
 export const traceSpans = {
   propose: <T>(a: { lane: string; handoffId?: string }, fn: (s: SpanHandle) => Promise<T> | T) => withSpan('duallane.propose', a, fn),

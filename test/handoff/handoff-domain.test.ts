@@ -39,6 +39,32 @@ function ctxFor(config: DuallaneConfig, ledger: Ledger, env: NodeJS.ProcessEnv =
   return makeContext(config, ledger, { env: { ...process.env, ...env } });
 }
 
+describe('tracing (module API)', () => {
+  it('propose and accept emit duallane.propose, duallane.verify, one duallane.accept.step per step, and duallane.accept', async () => {
+    const { InMemorySpanExporter } = await import('@opentelemetry/sdk-trace-base');
+    const { initTracing } = await import('../../src/observability/tracing-setup.js');
+    const mem = new InMemorySpanExporter();
+    const tracing = initTracing({ env: {}, exporter: mem });
+    cleanups.push(() => tracing.shutdown());
+    const { dir, config } = await setupRepo();
+    const ledger = await openLedger(config, { env: { DATABASE_URL: '' } });
+    cleanups.push(() => ledger.close());
+    const ctx = ctxFor(config, ledger);
+    writeFileSync(join(dir, 'a.txt'), 'traced\n');
+    const p = await propose(ctx, { lane: 'codex', title: 'traced', source: { kind: 'worktree' } });
+    await accept(ctx, { lane: 'claude', target: { id: p.id } });
+    const spans = mem.getFinishedSpans();
+    const propose1 = spans.find((s) => s.name === 'duallane.propose');
+    expect(propose1?.attributes).toMatchObject({ 'duallane.lane': 'codex', 'duallane.handoff.id': p.id, 'duallane.result': 'success' });
+    const acceptSpan = spans.find((s) => s.name === 'duallane.accept');
+    expect(acceptSpan?.attributes).toMatchObject({ 'duallane.lane': 'claude', 'duallane.handoff.id': p.id, 'duallane.result': 'success' });
+    const steps = spans.filter((s) => s.name === 'duallane.accept.step');
+    expect(steps.map((s) => s.attributes['duallane.step'])).toEqual(expect.arrayContaining(['claimed', 'verified', 'applied', 'pushed', 'pr_opened']));
+    for (const s of steps) expect(s.parentSpanContext?.spanId).toBe(acceptSpan!.spanContext().spanId);
+    expect(spans.some((s) => s.name === 'duallane.verify' && s.spanContext().traceId === acceptSpan!.spanContext().traceId)).toBe(true);
+  });
+});
+
 describe('accept (module API)', () => {
   it('a signed statement re-recorded under another id, digest and nonce is rejected before anything is applied', async () => {
     const { dir, config } = await setupRepo();
