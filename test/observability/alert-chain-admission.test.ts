@@ -1,14 +1,17 @@
 import { generateKeyPairSync } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildAdmissionApp, RegistryImageVerifier } from '../../src/admission/index.js';
-import { DuallaneMetrics, normalizeAlertmanagerPayload, type AlertRecord } from '../../src/observability/index.js';
+import { DuallaneMetrics } from '../../src/observability/index.js';
 import { RegistryClient } from '../../src/registry/index.js';
 import { enforcementPolicies, podReview } from '../admission/fixtures.js';
 import { pushTestImage } from '../registry/images.js';
 import { startRegistry, type RunningRegistry } from '../registry/registry-harness.js';
 import { gateCommand } from '../support/services.js';
+import { bearer, makeTemplate, workspace, type Workspace } from '../server/fixture.js';
 import { startAlertChain, startRecorder, waitFor, type AlertChain } from './alert-chain-harness.js';
 
 /**
@@ -16,9 +19,9 @@ import { startAlertChain, startRecorder, waitFor, type AlertChain } from './aler
  * registry (Debian docker-registry); the real admission webhook app (buildAdmissionApp with the
  * shipped policy kinds and the registry-backed verifier) listening on loopback and denying it; real
  * Prometheus scraping the webhook's own GET /metrics and evaluating alerts.yaml; real Alertmanager
- * routing with alertmanager.yml. The one stand-in is the receiver of POST /v1/alerts: `duallane serve`
- * does not exist yet, so a loopback recorder takes the webhook and the payload goes through
- * normalizeAlertmanagerPayload, the function that handler is to call.
+ * routing with alertmanager.yml, delivering to the real `duallane serve` app (POST /v1/alerts with
+ * an alerts-only bearer token from a credentials file, stored in its embedded ledger). Only Slack and
+ * email are replaced, by a loopback recorder, so nothing leaves the machine.
  */
 const ok =
   gateCommand('prometheus', 'prometheus') &&
@@ -29,7 +32,9 @@ describe.skipIf(!ok)('live alert chain: admission denies an unsigned image -> Pr
   let reg: RunningRegistry;
   let app: FastifyInstance;
   let chain: AlertChain | undefined;
-  let ledger: Awaited<ReturnType<typeof startRecorder>>;
+  let template: { dir: string; cleanup(): void };
+  let serve: Workspace;
+  let serveUrl = '';
   let people: Awaited<ReturnType<typeof startRecorder>>;
   let unsigned = '';
 
@@ -45,11 +50,17 @@ describe.skipIf(!ok)('live alert chain: admission denies an unsigned image -> Pr
       metrics: new DuallaneMetrics({ defaultMetrics: false }),
     });
     await app.listen({ host: '127.0.0.1', port: 0 });
-    ledger = await startRecorder();
+    template = await makeTemplate();
+    serve = await workspace(template.dir);
+    await serve.app.listen({ host: '127.0.0.1', port: 0 });
+    serveUrl = `http://127.0.0.1:${(serve.app.server.address() as AddressInfo).port}`;
+    const tokenFile = join(serve.dir, 'alerts-token');
+    writeFileSync(tokenFile, await serve.alertsToken(), { mode: 0o600 });
     people = await startRecorder();
     chain = await startAlertChain({
       scrapeTarget: `127.0.0.1:${(app.server.address() as AddressInfo).port}`,
-      ledgerWebhookUrl: `${ledger.url}/v1/alerts`,
+      ledgerWebhookUrl: `${serveUrl}/v1/alerts`,
+      ledgerCredentialsFile: tokenFile,
       peopleWebhookUrl: `${people.url}/people`,
     });
   }, 90_000);
@@ -58,7 +69,8 @@ describe.skipIf(!ok)('live alert chain: admission denies an unsigned image -> Pr
     await chain?.stop();
     await app?.close();
     await reg?.stop();
-    await ledger?.close();
+    await serve?.close();
+    template?.cleanup();
     await people?.close();
   });
 
@@ -74,20 +86,22 @@ describe.skipIf(!ok)('live alert chain: admission denies an unsigned image -> Pr
     expect(review.response.allowed).toBe(false);
     expect(review.response.status?.message).toContain('require-signed-images');
 
-    let alert: AlertRecord | undefined;
+    // Alertmanager -> duallane serve: the alert is stored in the ledger and readable through the API.
+    const reader = await serve.token('claude');
+    type Stored = { name: string; status: string; severity: string; summary: string; labels: Record<string, string> };
+    let alert: Stored | undefined;
     try {
       await waitFor(async () => {
-        alert = ledger.bodies
-          .flatMap((b) => normalizeAlertmanagerPayload(b.body).alerts)
-          .find((a) => a.alertname === 'DuallaneAdmissionDenied' && a.status === 'firing' && a.labels.policy === 'require-signed-images');
+        const r = await fetch(`${serveUrl}/v1/alerts`, { headers: bearer(reader) });
+        const { alerts } = (await r.json()) as { alerts: Stored[] };
+        alert = alerts.find((a) => a.name === 'DuallaneAdmissionDenied' && a.status === 'firing');
         return alert !== undefined;
       }, 45_000);
     } catch (e) {
-      throw new Error(`${String(e)}\nledger bodies: ${JSON.stringify(ledger.bodies)}\n${chain!.logs()}`);
+      throw new Error(`${String(e)}\nserve log: ${serve.logs.join('\n')}\n${chain!.logs()}`);
     }
-    expect(ledger.bodies[0]!.path).toBe('/v1/alerts');
-    expect(alert).toMatchObject({ severity: 'warning', receiver: 'duallane-ledger', summary: 'Admission denied a workload under policy require-signed-images' });
-    expect(alert!.generatorURL.startsWith(`${chain!.prometheusUrl}/graph?`)).toBe(true);
+    expect(alert).toMatchObject({ severity: 'warning', summary: 'Admission denied a workload under policy require-signed-images', labels: expect.objectContaining({ policy: 'require-signed-images' }) });
+    expect(serve.logs.some((l) => l.includes('"path":"/v1/alerts"') && l.includes('"status":200'))).toBe(true);
     await waitFor(async () => people.bodies.some((b) => b.path === '/people?receiver=security-warning'), 15_000);
   }, 120_000);
 });

@@ -42,6 +42,8 @@ export async function startAlertChain(opts: {
   ledgerWebhookUrl: string;
   /** Receives what Slack and email would have received. */
   peopleWebhookUrl: string;
+  /** The bearer-token file the ledger receiver authenticates with (as the shipped config does). */
+  ledgerCredentialsFile?: string;
 }): Promise<AlertChain> {
   const dir = mkdtempSync(join(tmpdir(), 'duallane-alert-chain-'));
   const [promPort, amPort] = [await freePort(), await freePort()];
@@ -52,7 +54,15 @@ export async function startAlertChain(opts: {
   };
   for (const k of Object.keys(am.global)) if (k.startsWith('smtp_') || k.startsWith('slack_')) delete am.global[k];
   for (const r of am.receivers) {
-    if (r.name === 'duallane-ledger') r.webhook_configs = [{ url: opts.ledgerWebhookUrl, send_resolved: true }];
+    if (r.name === 'duallane-ledger') {
+      r.webhook_configs = [
+        {
+          url: opts.ledgerWebhookUrl,
+          send_resolved: true,
+          ...(opts.ledgerCredentialsFile ? { http_config: { authorization: { credentials_file: opts.ledgerCredentialsFile } } } : {}),
+        },
+      ];
+    }
     else {
       delete r.slack_configs;
       delete r.email_configs;
