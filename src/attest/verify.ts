@@ -106,7 +106,7 @@ async function verifyUntraced(json: unknown, opts: VerifyOptions): Promise<Verif
   let signer: VerifiedSigner;
   if (keyless || hasEvidence || (opts.tlogThreshold ?? 0) > 0 || (opts.timestampThreshold ?? 0) > 0) {
     const material = await trustMaterialFor(opts.trust, signingKey);
-    const entity = signedEntity(bundle, signingKey, opts.artifact, digestHex);
+    const entity = signedEntity(bundle, signingKey, opts.artifact);
     const verifier = new Verifier(material, {
       tlogThreshold: opts.tlogThreshold ?? (keyless ? 1 : 0),
       timestampThreshold: opts.timestampThreshold ?? (keyless ? 1 : 0),
@@ -217,22 +217,22 @@ function verifyPrehashed(key: KeyObject, digest: Buffer, sig: Buffer): boolean {
   return p256.verify(sig, digest, point, { prehash: false, lowS: false, format: 'der' });
 }
 
-function signedEntity(bundle: Bundle, key: KeyObject, artifact: Buffer | undefined, digestHex: string): SignedEntity {
+/** Only called once the signature has verified with `key` (see verifyUntraced). */
+function signedEntity(bundle: Bundle, key: KeyObject, artifact: Buffer | undefined): SignedEntity {
   let entity: SignedEntity;
   try {
     entity = toSignedEntity(bundle, artifact);
   } catch (cause) {
     throw new AttestError('BUNDLE_MALFORMED', 'bundle verification material cannot be parsed (certificate or timestamp)', { cause });
   }
-  // The signature was already checked against `key` above; when only a digest is known the stock
-  // content cannot re-hash the artifact, so answer from the prehashed check instead.
+  // The signature was already checked against `key` (prehashed when only a digest is known, which
+  // the stock content cannot re-hash); answer from that check rather than verifying it twice.
   const inner = entity.signature;
-  const holds = signatureHolds(bundle, key, artifact, digestHex);
   entity.signature = {
     signature: inner.signature,
     compareSignature: (s) => inner.compareSignature(s),
     compareDigest: (d) => inner.compareDigest(d),
-    verifySignature: (k) => (k.equals(key) ? holds : false),
+    verifySignature: (k) => k.equals(key),
   };
   return entity;
 }

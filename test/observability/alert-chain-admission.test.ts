@@ -94,7 +94,7 @@ describe.skipIf(!ok)('live alert chain: admission denies an unsigned image -> Pr
       await waitFor(async () => {
         const r = await fetch(`${serveUrl}/v1/alerts`, { headers: bearer(reader) });
         const { alerts } = (await r.json()) as { alerts: Stored[] };
-        alert = alerts.find((a) => a.name === 'DuallaneAdmissionDenied' && a.status === 'firing');
+        alert = alerts.find((a) => a.name === 'DuallaneAdmissionDenied' && a.status === 'firing' && a.labels.policy === 'require-signed-images');
         return alert !== undefined;
       }, 45_000);
     } catch (e) {
