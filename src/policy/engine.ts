@@ -380,6 +380,13 @@ function matchingException(policy: Policy, rule: Rule, resource: Resource, opts:
   return undefined;
 }
 
+/** Sets a rule's test `values` (by rule name, or the name before autogen) into its context; returns them. */
+function applyRuleValues(ctx: EvalContext, rule: Rule, opts: EvaluateOptions): Record<string, unknown> | undefined {
+  const rv = opts.ruleValues?.[rule.name] ?? opts.ruleValues?.[baseRuleName(rule.name)];
+  for (const [k, v] of Object.entries(rv ?? {})) setDotted(ctx, k, v);
+  return rv;
+}
+
 /** Validate and verifyImages rules of one policy against one resource, traced as duallane.policy.evaluate. */
 export async function evaluatePolicy(policy: Policy, resource: Resource, opts: EvaluateOptions = {}): Promise<PolicyResponse> {
   return traceSpans.policy({ policy: policy.metadata.name }, async (span) => {
@@ -402,9 +409,8 @@ async function evaluatePolicyRules(policy: Policy, resource: Resource, opts: Eva
     if (!rule || typeof rule.name !== 'string') continue;
     if (!rule.validate && !rule.verifyImages) continue;
     if (!ruleMatches(rule.match, rule.exclude, resource, req)) continue;
-    const rv = opts.ruleValues?.[rule.name] ?? opts.ruleValues?.[baseRuleName(rule.name)];
     const ctx = cloneCtx(base);
-    for (const [k, v] of Object.entries(rv ?? {})) setDotted(ctx, k, v);
+    const rv = applyRuleValues(ctx, rule, opts);
     const provided = providedNames(opts.values, rv);
     const ex = matchingException(policy, rule, resource, opts, ctx);
     if (ex) {
@@ -462,8 +468,7 @@ export async function mutatePolicy(policy: Policy, resource: Resource, opts: Eva
     if ((rule.mutate as { targets?: unknown }).targets !== undefined) continue;
     if (!ruleMatches(rule.match, rule.exclude, current, req)) continue;
     const ctx = baseContext(current, opts);
-    const rv = opts.ruleValues?.[rule.name] ?? opts.ruleValues?.[baseRuleName(rule.name)];
-    for (const [k, v] of Object.entries(rv ?? {})) setDotted(ctx, k, v);
+    const rv = applyRuleValues(ctx, rule, opts);
     const provided = providedNames(opts.values, rv);
     const r = (status: RuleStatus, message: string): RuleResponse => ({ name: rule.name, type: 'Mutation', status, message, failureAction: 'Audit' });
     const ex = matchingException(policy, rule, current, opts, ctx);
@@ -523,8 +528,7 @@ export async function generatePolicy(policy: Policy, resource: Resource, opts: E
     if (!rule || typeof rule.name !== 'string' || !rule.generate) continue;
     if (!ruleMatches(rule.match, rule.exclude, resource, req)) continue;
     const ctx = baseContext(resource, opts);
-    const rv = opts.ruleValues?.[rule.name] ?? opts.ruleValues?.[baseRuleName(rule.name)];
-    for (const [k, v] of Object.entries(rv ?? {})) setDotted(ctx, k, v);
+    const rv = applyRuleValues(ctx, rule, opts);
     const r = (status: RuleStatus, message: string): RuleResponse => ({ name: rule.name, type: 'Generation', status, message, failureAction: 'Audit' });
     const ex = matchingException(policy, rule, resource, opts, ctx);
     if (ex) {

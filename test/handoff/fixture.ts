@@ -4,17 +4,9 @@ import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { parseJson, runCli, type CliResult } from '../support/cli.js';
+import { GIT_ENV } from '../support/git-env.js';
 
-export const GIT_ENV = {
-  GIT_AUTHOR_NAME: 'Test',
-  GIT_AUTHOR_EMAIL: 'test@example.invalid',
-  GIT_COMMITTER_NAME: 'Test',
-  GIT_COMMITTER_EMAIL: 'test@example.invalid',
-  GIT_CONFIG_NOSYSTEM: '1',
-  // Always the embedded ledger here, whatever the developer's shell exports.
-  DATABASE_URL: '',
-};
-
+export { GIT_ENV };
 /** A sample repository after `duallane init` (committed), copied per test so tests do not share state. */
 export interface Workspace {
   dir: string;

@@ -9,17 +9,9 @@ import { openLedger, type Ledger } from '../../src/ledger/index.js';
 import { createLogger, DuallaneMetrics } from '../../src/observability/index.js';
 import { buildServer, DEFAULT_TOKEN_FILE, TokenStore, type ServerOptions } from '../../src/server/index.js';
 import { runCli } from '../support/cli.js';
+import { GIT_ENV } from '../support/git-env.js';
 
-export const GIT_ENV = {
-  GIT_AUTHOR_NAME: 'Test',
-  GIT_AUTHOR_EMAIL: 'test@example.invalid',
-  GIT_COMMITTER_NAME: 'Test',
-  GIT_COMMITTER_EMAIL: 'test@example.invalid',
-  GIT_CONFIG_NOSYSTEM: '1',
-  // The embedded ledger, whatever the developer's shell exports.
-  DATABASE_URL: '',
-};
-
+export { GIT_ENV };
 /** A sample git repository after `duallane init` (committed); copy it per test with `workspace`. */
 export async function makeTemplate(): Promise<{ dir: string; cleanup(): void }> {
   const root = mkdtempSync(join(tmpdir(), 'duallane-server-tpl-'));
