@@ -1,6 +1,7 @@
 import { readdir, stat } from 'node:fs/promises';
 import { dirname, join, relative, resolve } from 'node:path';
 import { evaluatePolicy, generatePolicy, mutatePolicy } from './engine.js';
+import { assertTree, AssertionTreeError, formatAssertionErrors } from './assertion-tree.js';
 import { deepEqual } from './mutate.js';
 import { wildcardMatch } from './wildcard.js';
 import type { ImageVerifier } from './image-verifier.js';
@@ -33,6 +34,17 @@ export interface TestResultSpec {
   cloneSourceResource?: string;
 }
 
+/**
+ * A `checks` item (Kyverno 1.12+ assertion trees): `match` selects engine responses by resource and
+ * policy and rule responses by rule name; `assert` must hold for each selected rule response, `error`
+ * must not. Each is a Kyverno JSON assertion tree (see assertion-tree.ts).
+ */
+export interface CheckSpec {
+  match?: { resource?: unknown; policy?: unknown; rule?: unknown };
+  assert?: unknown;
+  error?: unknown;
+}
+
 export interface ValuesSpec {
   globalValues?: Record<string, unknown>;
   policies?: { name: string; rules?: { name: string; values?: Record<string, unknown>; foreachValues?: Record<string, unknown[]> }[]; resources?: { name: string; values?: Record<string, unknown> }[] }[];
@@ -50,6 +62,7 @@ export interface TestFile {
   userinfo?: string;
   exceptions: string[];
   results: TestResultSpec[];
+  checks: CheckSpec[];
   /** Schema notes (deprecated fields in use), reported but not fatal. */
   warnings: string[];
 }
@@ -68,6 +81,8 @@ export interface TestRow {
   skipped: boolean;
   reason: string;
   message: string;
+  /** True for a row from a `checks` item (expected is then the rule's own status). */
+  check?: boolean;
 }
 
 export interface TestCaseReport {
@@ -160,7 +175,8 @@ export async function loadTestFile(path: string): Promise<TestFile> {
   if (t['apiVersion'] === undefined || t['kind'] === undefined) warnings.push('test file has no apiVersion/kind (legacy schema); use apiVersion: cli.kyverno.io/v1alpha1, kind: Test');
   else if (t['kind'] !== 'Test' || !String(t['apiVersion']).startsWith('cli.kyverno.io/')) throw new PolicyError('TEST_FILE_INVALID', `${path}: expected apiVersion cli.kyverno.io/v1alpha1 kind Test`);
   const meta = (t['metadata'] ?? {}) as { name?: string };
-  const results = t['results'];
+  const checks = parseChecks(t['checks'], path);
+  const results = t['results'] ?? (checks.length > 0 ? [] : undefined);
   if (!Array.isArray(results)) throw new PolicyError('TEST_FILE_INVALID', `${path}: results must be a list`);
   for (const [i, r] of (results as TestResultSpec[]).entries()) {
     if (!r || typeof r.policy !== 'string') throw new PolicyError('TEST_FILE_INVALID', `${path}: results[${i}].policy is required`);
@@ -179,8 +195,30 @@ export async function loadTestFile(path: string): Promise<TestFile> {
     userinfo: typeof t['userinfo'] === 'string' ? (t['userinfo'] as string) : undefined,
     exceptions: asStringList(t['exceptions'], 'exceptions', path),
     results: results as TestResultSpec[],
+    checks,
     warnings,
   };
+}
+
+function parseChecks(v: unknown, path: string): CheckSpec[] {
+  if (v === undefined || v === null) return [];
+  if (!Array.isArray(v)) throw new PolicyError('TEST_FILE_INVALID', `${path}: checks must be a list`);
+  return v.map((c, i) => {
+    if (typeof c !== 'object' || c === null || Array.isArray(c)) throw new PolicyError('TEST_FILE_INVALID', `${path}: checks[${i}] must be an object`);
+    const o = c as Record<string, unknown>;
+    for (const k of Object.keys(o)) if (!['match', 'assert', 'error'].includes(k)) throw new PolicyError('TEST_FILE_INVALID', `${path}: checks[${i}].${k} is not a check field (match, assert, error)`);
+    const m = o['match'];
+    if (m !== undefined && m !== null) {
+      if (typeof m !== 'object' || Array.isArray(m)) throw new PolicyError('TEST_FILE_INVALID', `${path}: checks[${i}].match must be an object`);
+      for (const k of Object.keys(m)) if (!['resource', 'policy', 'rule'].includes(k)) throw new PolicyError('TEST_FILE_INVALID', `${path}: checks[${i}].match.${k} is not a match field (resource, policy, rule)`);
+    }
+    for (const k of ['assert', 'error'] as const) {
+      const a = o[k];
+      // Kyverno evaluates each as an object tree over the rule response (name, ruleType, message, status, ...).
+      if (a !== undefined && a !== null && (typeof a !== 'object' || Array.isArray(a))) throw new PolicyError('TEST_FILE_INVALID', `${path}: checks[${i}].${k} must be an object`);
+    }
+    return { match: (m ?? undefined) as CheckSpec['match'], assert: o['assert'] ?? undefined, error: o['error'] ?? undefined };
+  });
 }
 
 export async function loadValuesFile(path: string): Promise<ValuesSpec> {
@@ -358,6 +396,82 @@ export function checkResults(results: TestResultSpec[], responses: (PolicyRespon
   return rows;
 }
 
+type CheckVerdict = { ok: true } | { ok: false; reason: string };
+
+function treeHolds(tree: unknown, value: unknown): CheckVerdict {
+  try {
+    const errs = assertTree(tree, value);
+    return errs.length === 0 ? { ok: true } : { ok: false, reason: formatAssertionErrors(errs) };
+  } catch (e) {
+    if (e instanceof AssertionTreeError) throw e;
+    throw new AssertionTreeError((e as Error).message);
+  }
+}
+
+/**
+ * `checks` semantics of `kyverno test` (commands/test, printCheckResult): every engine response whose
+ * resource matches `match.resource` and whose policy matches `match.policy`; within it every rule
+ * response whose `{name}` matches `match.rule`. For each such rule response, `assert` yields one row
+ * (pass when the tree holds) and `error` one row (pass when the tree does NOT hold). The asserted value
+ * is `{name, ruleType, message, status, podSecurityChecks, exceptions}`. A passing row counts as a skip
+ * when the rule's status is skip. A tree that cannot be evaluated makes a failing row with the reason.
+ */
+export function checkChecks(
+  checks: CheckSpec[],
+  responses: (PolicyResponse & { policyKey?: string })[],
+  lookup: { policy(r: PolicyResponse): Policy | undefined; resource(r: PolicyResponse): Resource | undefined },
+  firstId = 1,
+): TestRow[] {
+  const rows: TestRow[] = [];
+  let id = firstId;
+  for (const check of checks) {
+    for (const resp of responses) {
+      let rules = resp.rules;
+      try {
+        if (check.match?.resource !== undefined && check.match.resource !== null && !treeHolds(check.match.resource, lookup.resource(resp) ?? null).ok) continue;
+        if (check.match?.policy !== undefined && check.match.policy !== null && !treeHolds(check.match.policy, lookup.policy(resp) ?? null).ok) continue;
+        if (check.match?.rule !== undefined && check.match.rule !== null) rules = rules.filter((rr) => treeHolds(check.match!.rule, { name: rr.name }).ok);
+      } catch (e) {
+        rows.push(checkRow(id++, resp, undefined, { ok: false, reason: `check match cannot be evaluated: ${(e as Error).message}` }));
+        continue;
+      }
+      for (const rr of rules) {
+        const data = { name: rr.name, ruleType: rr.type, message: rr.message, status: rr.status, podSecurityChecks: null, exceptions: null };
+        for (const [tree, negate] of [[check.assert, false], [check.error, true]] as const) {
+          if (tree === undefined || tree === null) continue;
+          let verdict: CheckVerdict;
+          try {
+            const held = treeHolds(tree, data);
+            verdict = negate ? (held.ok ? { ok: false, reason: 'The assertion succeeded but was expected to fail' } : { ok: true }) : held;
+          } catch (e) {
+            verdict = { ok: false, reason: `check cannot be evaluated: ${(e as Error).message}` };
+          }
+          rows.push(checkRow(id++, resp, rr, verdict));
+        }
+      }
+    }
+  }
+  return rows;
+}
+
+function checkRow(id: number, resp: PolicyResponse, rr: PolicyResponse['rules'][number] | undefined, verdict: CheckVerdict): TestRow {
+  const { kind, namespace, name } = resp.resource;
+  return {
+    id,
+    policy: resp.policy,
+    rule: rr?.name ?? '',
+    resource: namespace ? `${kind}/${namespace}/${name}` : `${kind}/${name}`,
+    kind,
+    expected: rr?.status ?? 'error',
+    actual: rr?.status,
+    outcome: verdict.ok ? 'pass' : 'fail',
+    skipped: verdict.ok && rr?.status === 'skip',
+    reason: verdict.ok ? 'Ok' : verdict.reason,
+    message: rr?.message ?? '',
+    check: true,
+  };
+}
+
 export async function runTestFile(test: TestFile, opts: RunTestsOptions = {}): Promise<TestCaseReport> {
   const dir = dirname(test.path);
   const at = (p: string) => resolve(dir, p);
@@ -390,7 +504,23 @@ export async function runTestFile(test: TestFile, opts: RunTestsOptions = {}): P
       if (f && !patched.has(f)) patched.set(f, (await loadResources([at(f)])).map(withDefaultNamespace));
     }
   }
-  return { path: test.path, name: test.name, rows: checkResults(test.results, responses, patched), evaluations: responses.length, warnings: test.warnings, skippedPolicies };
+  const rows = checkResults(test.results, responses, patched);
+  if (test.checks.length > 0) {
+    const byKey = new Map(valid.map((p) => [policyKey(p), p]));
+    const byResource = new Map(resources.map((r) => withDefaultNamespace(r)).map((r) => [resourceKey(r), r]));
+    rows.push(
+      ...checkChecks(
+        test.checks,
+        responses,
+        {
+          policy: (r) => byKey.get(r.policyNamespace ? `${r.policyNamespace}/${r.policy}` : r.policy),
+          resource: (r) => byResource.get(`${r.resource.apiVersion},${r.resource.kind},${r.resource.namespace},${r.resource.name}`),
+        },
+        rows.length + 1,
+      ),
+    );
+  }
+  return { path: test.path, name: test.name, rows, evaluations: responses.length, warnings: test.warnings, skippedPolicies };
 }
 
 export async function runTests(dirs: string[], opts: RunTestsOptions = {}): Promise<TestRunReport> {
@@ -400,7 +530,7 @@ export async function runTests(dirs: string[], opts: RunTestsOptions = {}): Prom
   for (const f of files) {
     const test = await loadTestFile(f);
     const results = applySelector(test.results, opts.selector);
-    if (results.length === 0) continue;
+    if (results.length === 0 && (test.checks.length === 0 || opts.selector)) continue;
     tests.push(await runTestFile({ ...test, results }, opts));
   }
   const summary = { pass: 0, fail: 0, skip: 0, evaluations: 0 };
