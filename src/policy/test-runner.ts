@@ -2,6 +2,7 @@ import { readdir, stat } from 'node:fs/promises';
 import { dirname, join, relative, resolve } from 'node:path';
 import { evaluatePolicy, generatePolicy, mutatePolicy } from './engine.js';
 import { assertTree, AssertionTreeError, formatAssertionErrors } from './assertion-tree.js';
+import { generatedItems } from './generate.js';
 import { deepEqual } from './mutate.js';
 import { wildcardMatch } from './wildcard.js';
 import type { ImageVerifier } from './image-verifier.js';
@@ -374,8 +375,25 @@ export function checkResults(results: TestResultSpec[], responses: (PolicyRespon
         for (const rr of ruleResponses) {
           any = true;
           if (t.generatedResource) {
-            const g = resp.generatedResources?.[rr.name];
-            if (!samePatched(g, patched.get(t.generatedResource))) {
+            // One row per generated resource (cloneList and foreach make several), as kyverno test does;
+            // a rule that generated nothing leaves the resource excluded.
+            const items = generatedItems(resp.generatedResources?.[rr.name]);
+            if (items.length === 0 && rr.status === 'pass') {
+              any = false;
+              continue;
+            }
+            if (items.length > 1 || (items.length === 1 && rr.status === 'pass')) {
+              for (const g of items) {
+                const label = `${g.kind}/${g.metadata?.namespace ? `${g.metadata.namespace}/` : ''}${g.metadata?.name ?? ''}`;
+                if (!samePatched(g, patched.get(t.generatedResource))) rows.push({ id: id++, policy: t.policy, rule: t.rule, resource: label, kind, expected, actual: rr.status, outcome: 'fail', skipped: false, reason: 'Resource diff', message: "Generated resource didn't match the generated resource in the test result" });
+                else {
+                  const ok = rr.status === expected;
+                  rows.push({ id: id++, policy: t.policy, rule: t.rule, resource: label, kind, expected, actual: rr.status, outcome: ok ? 'pass' : 'fail', skipped: ok && expected === 'skip', reason: ok ? 'Ok' : `Want ${expected}, got ${rr.status}`, message: rr.message });
+                }
+              }
+              continue;
+            }
+            if (!samePatched(items[0], patched.get(t.generatedResource))) {
               rows.push({ id: id++, policy: t.policy, rule: t.rule, resource: resourceLabel, kind, expected, actual: rr.status, outcome: 'fail', skipped: false, reason: 'Resource diff', message: "Generated resource didn't match the generated resource in the test result" });
               continue;
             }
