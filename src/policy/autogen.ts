@@ -64,6 +64,22 @@ function rewriteVariables(v: unknown, cron: boolean): unknown {
   return JSON.parse(json);
 }
 
+/**
+ * CEL rules (validate.cel) are rewritten as text, as Kyverno does on the rule's JSON:
+ * `object.spec` -> `object.spec.template.spec` (CronJob: `object.spec.jobTemplate.spec.template.spec`),
+ * likewise `oldObject.spec` and `object.metadata` / `oldObject.metadata`.
+ */
+function rewriteCel<T>(v: T, cron: boolean): T {
+  if (v === undefined) return v;
+  const tpl = cron ? 'spec.jobTemplate.spec.template' : 'spec.template';
+  const json = JSON.stringify(v)
+    .replace(/object\.spec/g, `object.${tpl}.spec`)
+    .replace(/oldObject\.spec/g, `oldObject.${tpl}.spec`)
+    .replace(/object\.metadata/g, `object.${tpl}.metadata`)
+    .replace(/oldObject\.metadata/g, `oldObject.${tpl}.metadata`);
+  return JSON.parse(json) as T;
+}
+
 function wrapPattern(p: unknown, cron: boolean): unknown {
   if (p === undefined) return p;
   const inner = { spec: { template: p } };
@@ -72,6 +88,20 @@ function wrapPattern(p: unknown, cron: boolean): unknown {
 
 function generate(rule: Rule, kinds: string[], cron: boolean): Rule {
   const v = rule.validate;
+  if (v?.cel !== undefined) {
+    const cel: Rule = {
+      ...rule,
+      name: `${cron ? 'autogen-cronjob-' : 'autogen-'}${rule.name}`,
+      match: replaceKinds(rule.match, kinds),
+      exclude: replaceKinds(rule.exclude, kinds),
+      context: rewriteCel(rule.context, cron),
+      preconditions: rewriteCel(rule.preconditions, cron),
+      celPreconditions: rewriteCel(rule.celPreconditions, cron),
+      validate: rewriteCel(v, cron),
+    };
+    for (const k of ['exclude', 'context', 'preconditions', 'celPreconditions'] as const) if (cel[k] === undefined) delete cel[k];
+    return cel;
+  }
   const out: Rule = {
     ...rule,
     name: `${cron ? 'autogen-cronjob-' : 'autogen-'}${rule.name}`,

@@ -1,5 +1,6 @@
 import { traceSpans } from '../observability/tracing.js';
 import { computeRules } from './autogen.js';
+import { evaluateCelRule } from './cel-validate.js';
 import { ConditionError, evaluateConditions } from './conditions.js';
 import type { ImageVerifier } from './image-verifier.js';
 import { containerImages, imagesContext } from './images.js';
@@ -241,8 +242,8 @@ function validateBody(rule: Rule, spec: ValidateSpec & { context?: ContextEntry[
     const level = String((spec.podSecurity as PodSecuritySpec).level ?? 'baseline');
     return { status: 'fail', message: `${rule.validate?.message ? `${denyMessage(rule, ctx)} ` : ''}Validation rule '${rule.name}' failed. It violates PodSecurity "${level}:${(spec.podSecurity as PodSecuritySpec).version ?? 'latest'}": ${failed.join('; ')}` };
   }
-  if (spec.cel !== undefined || spec.manifests !== undefined) {
-    return { status: 'error', message: `rule ${rule.name}: cel and manifests validations are not supported by this evaluator` };
+  if (spec.manifests !== undefined) {
+    return { status: 'error', message: `rule ${rule.name}: manifests validations are not supported by this evaluator` };
   }
   return { status: 'error', message: `invalid validation rule: podSecurity, patterns, or deny expected` };
 }
@@ -435,7 +436,8 @@ async function evaluatePolicyRules(policy: Policy, resource: Resource, opts: Eva
       continue;
     }
     const v = rule.validate!;
-    const o = validateBody(rule, { ...v, context: rule.context, preconditions: rule.preconditions }, ctx, undefined, resource, provided, 0, isDelete);
+    // validate.cel rules run Kubernetes' CEL validator; JMESPath context and preconditions do not apply.
+    const o = v.cel !== undefined ? evaluateCelRule(rule, resource, req) : validateBody(rule, { ...v, context: rule.context, preconditions: rule.preconditions }, ctx, undefined, resource, provided, 0, isDelete);
     if (!o) continue;
     let status = o.status;
     // Docs (kyverno test): `policies.kyverno.io/scored: "false"` on the policy or the resource turns a fail into a warn.

@@ -111,6 +111,8 @@ export interface Rule {
   exclude?: MatchResources;
   context?: ContextEntry[];
   preconditions?: unknown;
+  /** Kubernetes matchConditions ({name, expression}) for validate.cel rules; all must be true. */
+  celPreconditions?: { name?: string; expression?: string }[];
   validate?: Validation;
   verifyImages?: ImageVerification[];
   mutate?: unknown;
