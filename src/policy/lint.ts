@@ -1,5 +1,6 @@
 import { looksLikeBadAnchor, parseAnchor } from './anchor.js';
 import { CONDITION_OPERATORS } from './conditions.js';
+import { CelCompileError, compileCel } from './cel-env.js';
 import { compileJmesPath } from './jmespath.js';
 import { lineOf, loadYamlFile, isKyvernoPolicy, yamlFilesUnder, type LoadedDoc } from './load.js';
 import { PolicyError } from './policy-error.js';
@@ -24,6 +25,8 @@ const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !
 const SPEC_FIELDS = ['rules', 'validationFailureAction', 'validationFailureActionOverrides', 'background', 'failurePolicy', 'webhookTimeoutSeconds', 'admission', 'applyRules', 'emitWarning', 'mutateExistingOnPolicyUpdate', 'generateExisting', 'generateExistingOnPolicyUpdate', 'schemaValidation', 'useServerSideApply', 'webhookConfiguration'];
 const RULE_FIELDS = ['name', 'match', 'exclude', 'context', 'preconditions', 'validate', 'mutate', 'generate', 'verifyImages', 'imageExtractors', 'celPreconditions', 'skipBackgroundRequests', 'reportProperties'];
 const VALIDATE_FIELDS = ['message', 'failureAction', 'failureActionOverrides', 'allowExistingViolations', 'pattern', 'anyPattern', 'deny', 'foreach', 'podSecurity', 'cel', 'manifests', 'assert'];
+const CEL_FIELDS = ['expressions', 'variables', 'auditAnnotations', 'paramKind', 'paramRef', 'generate'];
+const CEL_REASONS = ['Unauthorized', 'Forbidden', 'Invalid', 'RequestEntityTooLarge'];
 const FOREACH_FIELDS = ['list', 'elementScope', 'context', 'preconditions', 'pattern', 'anyPattern', 'deny', 'foreach'];
 const MATCH_FIELDS = ['any', 'all', 'resources', 'subjects', 'roles', 'clusterRoles'];
 const FILTER_FIELDS = ['resources', 'subjects', 'roles', 'clusterRoles'];
@@ -181,10 +184,79 @@ class Linter {
     });
   }
 
+  /** One CEL expression: it must parse and type-check in the validate.cel environment. */
+  celExpression(expr: unknown, path: Path, what: string): void {
+    if (typeof expr !== 'string' || expr.trim() === '') return this.add(path, 'error', `${what} is required`);
+    try {
+      const c = compileCel(expr);
+      if (c.usesAuthorizer) this.add(path, 'error', 'authorizer checks need the API server; duallane evaluates this rule as error');
+    } catch (e) {
+      if (e instanceof CelCompileError) this.add(path, 'error', `CEL ${what} does not compile: ${e.message}`);
+      else throw e;
+    }
+  }
+
+  /** validate.cel, as Kyverno's policy validation checks it, plus compiling every expression. */
+  cel(v: unknown, path: Path): void {
+    if (!this.fields(v, CEL_FIELDS, path, 'cel')) return;
+    const exprs = v['expressions'];
+    if (!Array.isArray(exprs) || exprs.length === 0) this.add(path, 'error', 'cel.expressions must be a non-empty list');
+    else exprs.forEach((x, i) => {
+      const p = [...path, 'expressions', i];
+      if (!this.fields(x, ['expression', 'message', 'messageExpression', 'reason'], p, 'cel expression')) return;
+      this.celExpression(x['expression'], [...p, 'expression'], 'expression');
+      if (x['messageExpression'] !== undefined) this.celExpression(x['messageExpression'], [...p, 'messageExpression'], 'messageExpression');
+      if (x['message'] !== undefined && typeof x['message'] !== 'string') this.add([...p, 'message'], 'error', 'message must be a string');
+      if (x['reason'] !== undefined && !CEL_REASONS.includes(String(x['reason']))) this.add([...p, 'reason'], 'error', `reason must be one of ${CEL_REASONS.join(', ')}`);
+    });
+    const vars = v['variables'];
+    if (vars !== undefined) {
+      const seen = new Set<string>();
+      if (!Array.isArray(vars)) this.add([...path, 'variables'], 'error', 'cel.variables must be a list');
+      else vars.forEach((x, i) => {
+        const p = [...path, 'variables', i];
+        if (!this.fields(x, ['name', 'expression'], p, 'cel variable')) return;
+        const name = x['name'];
+        if (typeof name !== 'string' || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) this.add([...p, 'name'], 'error', 'cel variable name must be a CEL identifier');
+        else if (seen.has(name)) this.add([...p, 'name'], 'error', `duplicate cel variable ${name}`);
+        else seen.add(name);
+        this.celExpression(x['expression'], [...p, 'expression'], 'variable expression');
+      });
+    }
+    const aa = v['auditAnnotations'];
+    if (aa !== undefined) {
+      this.add([...path, 'auditAnnotations'], 'warning', 'cel.auditAnnotations only annotate audit events; duallane does not evaluate them');
+      if (!Array.isArray(aa)) this.add([...path, 'auditAnnotations'], 'error', 'cel.auditAnnotations must be a list');
+      else aa.forEach((x, i) => {
+        const p = [...path, 'auditAnnotations', i];
+        if (!this.fields(x, ['key', 'valueExpression'], p, 'audit annotation')) return;
+        if (typeof x['key'] !== 'string' || x['key'] === '') this.add(p, 'error', 'cel.auditAnnotation.key is required');
+        this.celExpression(x['valueExpression'], [...p, 'valueExpression'], 'valueExpression');
+      });
+    }
+    for (const k of ['paramKind', 'paramRef'] as const) {
+      if (v[k] !== undefined) this.add([...path, k], 'error', `cel.${k}: parameter resources live in a cluster; duallane evaluates this rule as error`);
+    }
+  }
+
+  celPreconditions(v: unknown, path: Path): void {
+    if (!Array.isArray(v)) return this.add(path, 'error', 'celPreconditions must be a list of {name, expression}');
+    const seen = new Set<string>();
+    v.forEach((c, i) => {
+      const p = [...path, i];
+      if (!this.fields(c, ['name', 'expression'], p, 'celPrecondition')) return;
+      if (typeof c['name'] !== 'string' || c['name'] === '') this.add(p, 'error', 'celPrecondition needs a name');
+      else if (seen.has(c['name'])) this.add([...p, 'name'], 'error', `duplicate celPrecondition ${c['name']}`);
+      else seen.add(c['name']);
+      this.celExpression(c['expression'], [...p, 'expression'], 'celPrecondition expression');
+    });
+  }
+
   validateBody(v: Obj, path: Path, allowed: string[], what: string): void {
     const kinds = ['pattern', 'anyPattern', 'deny', 'foreach', 'podSecurity', 'cel', 'manifests', 'assert'].filter((k) => v[k] !== undefined);
     if (kinds.length !== 1) this.add(path, 'error', `${what} needs exactly one of pattern, anyPattern, deny, foreach${what === 'validate' ? ', podSecurity, cel, manifests' : ''} (found ${kinds.length ? kinds.join(', ') : 'none'})`);
-    for (const k of kinds) if (['cel', 'manifests', 'assert'].includes(k)) this.add([...path, k], 'warning', `validate.${k} is not supported by the duallane evaluator (results will be error)`);
+    for (const k of kinds) if (['manifests', 'assert'].includes(k)) this.add([...path, k], 'warning', `validate.${k} is not supported by the duallane evaluator (results will be error)`);
+    if (v['cel'] !== undefined) this.cel(v['cel'], [...path, 'cel']);
     const ps = v['podSecurity'];
     if (ps !== undefined && this.fields(ps, ['level', 'version', 'exclude'], [...path, 'podSecurity'], 'podSecurity')) {
       if (!['baseline', 'restricted', 'privileged'].includes(String(ps['level']))) this.add([...path, 'podSecurity', 'level'], 'error', 'podSecurity.level must be baseline, restricted or privileged');
@@ -315,6 +387,12 @@ class Linter {
       if (r['exclude'] !== undefined) this.match(r['exclude'], [...path, 'exclude'], false);
       this.context(r['context'], [...path, 'context']);
       this.conditions(r['preconditions'], [...path, 'preconditions']);
+      const isCel = isObj(r['validate']) && r['validate']['cel'] !== undefined;
+      if (r['celPreconditions'] !== undefined) {
+        if (!isCel) this.add([...path, 'celPreconditions'], 'error', 'celPreconditions can only be used with validate.cel');
+        this.celPreconditions(r['celPreconditions'], [...path, 'celPreconditions']);
+      }
+      if (isCel) for (const k of ['context', 'preconditions'] as const) if (r[k] !== undefined) this.add([...path, k], 'warning', `${k} is ignored by validate.cel rules (Kyverno evaluates only celPreconditions)`);
       const g = r['generate'];
       if (g !== undefined && this.fields(g, ['apiVersion', 'kind', 'name', 'namespace', 'data', 'clone', 'cloneList', 'synchronize', 'orphanDownstreamOnPolicyDelete', 'uid', 'foreach', 'generateExisting'], [...path, 'generate'], 'generate')) {
         if (g['cloneList'] !== undefined || g['foreach'] !== undefined) this.add([...path, 'generate'], 'warning', 'generate cloneList / foreach are not evaluated by duallane');
