@@ -169,15 +169,25 @@ function conditionsHold(check: AttestationCheck, v: OciVerification & { ok: true
 // The verification spec's hash, memoised by the identity of the attestors and attestations arrays
 // (policies are loaded once and reused; anything rebuilt per request, e.g. after variable
 // substitution, is a new array and is hashed afresh, so a key can never outlive its spec).
+// An absent list reaches us as a fresh `[]` on every request (the engine's `?? []`); all empty
+// lists are the same spec, so they share one identity instead of costing a JSON.stringify, a
+// sha256 and a short-lived WeakMap entry per request.
 const specHashes = new WeakMap<object, WeakMap<object, string>>();
+const EMPTY_SPEC: readonly unknown[] = Object.freeze([]);
+
+function specIdentity(list: readonly unknown[]): object {
+  return list.length === 0 ? EMPTY_SPEC : list;
+}
 
 function cacheKey(digest: string, req: ImageVerifyRequest): string {
-  let inner = specHashes.get(req.attestors);
-  if (!inner) specHashes.set(req.attestors, (inner = new WeakMap()));
-  let spec = inner.get(req.attestations);
+  const attestors = specIdentity(req.attestors);
+  const attestations = specIdentity(req.attestations);
+  let inner = specHashes.get(attestors);
+  if (!inner) specHashes.set(attestors, (inner = new WeakMap()));
+  let spec = inner.get(attestations);
   if (spec === undefined) {
     spec = createHash('sha256').update(JSON.stringify([req.attestors, req.attestations])).digest('hex');
-    inner.set(req.attestations, spec);
+    inner.set(attestations, spec);
   }
   return `${req.info.registry}/${req.info.path}@${digest}#${spec}`;
 }
