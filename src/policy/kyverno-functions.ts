@@ -1,9 +1,12 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomInt } from 'node:crypto';
+import { isIP } from 'node:net';
+import { posix } from 'node:path';
 import * as jp from '@jmespath-community/jmespath';
 import { parse as parseYamlText } from 'yaml';
 import { parseImageReference } from './images.js';
 import { formatDuration, parseDuration, parseQuantity } from './quantity.js';
 import { wildcardMatch } from './wildcard.js';
+import { x509Decode } from './x509-decode.js';
 
 /**
  * Kyverno's custom JMESPath functions (pkg/engine/jmespath/functions.go), registered once into the
@@ -21,42 +24,264 @@ function num(v: unknown, fn: string): number {
   throw new Error(`${fn}: expected a number`);
 }
 
-/** Arithmetic over numbers, quantities ("1Gi") and durations ("1h"), as Kyverno's add/subtract/... */
+/**
+ * Kyverno's add/subtract/multiply/divide/modulo (pkg/engine/jmespath/arithmetic.go): operands are
+ * numbers (scalars), quantities ("1Gi", "250m") or durations ("1h"). A string valid as both ("30m")
+ * is a duration when the other operand is unambiguously one, else a quantity. Allowed pairs:
+ * same kind for + - %, kind * scalar (either side) and kind / scalar, quantity / quantity and
+ * duration / duration give a number; anything else is "invalid operands" / "types mismatch".
+ */
+type Operand = { kind: 'scalar'; v: number } | { kind: 'quantity'; v: number; format: QuantityFormat } | { kind: 'duration'; v: number };
+
+function operand(x: unknown, fn: string): { scalar?: number; q?: number; d?: number; raw?: string } {
+  if (typeof x === 'number') return { scalar: x };
+  if (typeof x === 'string') {
+    const q = parseQuantity(x);
+    const d = parseDuration(x);
+    if (q !== undefined || d !== undefined) return { q, d, raw: x };
+  }
+  throw new Error(`JMESPath function '${fn}': invalid operand`);
+}
+
+function resolve(c: ReturnType<typeof operand>, durationContext: boolean): Operand {
+  if (c.scalar !== undefined) return { kind: 'scalar', v: c.scalar };
+  if (c.d !== undefined && (c.q === undefined || durationContext)) return { kind: 'duration', v: c.d };
+  return { kind: 'quantity', v: c.q!, format: quantityFormat(c.raw!) };
+}
+
 function arith(a: unknown, b: unknown, op: '+' | '-' | '*' | '/' | '%', fn: string): unknown {
-  const calc = (x: number, y: number): number => {
-    switch (op) {
-      case '+':
-        return x + y;
-      case '-':
-        return x - y;
-      case '*':
-        return x * y;
-      case '/':
-        if (y === 0) throw new Error(`${fn}: zero divisor`);
-        return x / y;
-      case '%':
-        if (y === 0) throw new Error(`${fn}: zero divisor`);
-        return x % y;
-    }
+  const ca = operand(a, fn);
+  const cb = operand(b, fn);
+  const durationContext = (ca.d !== undefined && ca.q === undefined) || (cb.d !== undefined && cb.q === undefined);
+  const x = resolve(ca, durationContext);
+  const y = resolve(cb, durationContext);
+  const mismatch = (): never => {
+    throw new Error(`JMESPath function '${fn}': types mismatch`);
   };
-  if (typeof a === 'number' && typeof b === 'number') return calc(a, b);
-  const da = typeof a === 'string' ? parseDuration(a) : undefined;
-  const db = typeof b === 'string' ? parseDuration(b) : undefined;
-  if (da !== undefined && (db !== undefined || typeof b === 'number')) {
-    if ((op === '*' || op === '/') && typeof b === 'number') return formatDuration(calc(da, b));
-    if (op === '/' && db !== undefined) return calc(da, db);
-    return formatDuration(calc(da, db ?? (b as number)));
+  const out = (kind: Operand['kind'], v: number, format?: QuantityFormat): unknown => (kind === 'scalar' ? v : kind === 'duration' ? formatDuration(v) : formatQuantity(v, format ?? 'DecimalSI'));
+  const fmt = x.kind === 'quantity' ? x.format : y.kind === 'quantity' ? y.format : undefined;
+  switch (op) {
+    case '+':
+    case '-':
+      if (x.kind !== y.kind) mismatch();
+      return out(x.kind, op === '+' ? x.v + y.v : x.v - y.v, fmt);
+    case '*':
+      if (x.kind !== 'scalar' && y.kind !== 'scalar') mismatch();
+      return out(x.kind === 'scalar' ? y.kind : x.kind, x.v * y.v, fmt);
+    case '/':
+      if (y.v === 0) throw new Error(`JMESPath function '${fn}': Zero divisor passed`);
+      if (x.kind === y.kind) return x.v / y.v;
+      if (y.kind !== 'scalar') mismatch();
+      return out(x.kind, x.v / y.v, fmt);
+    case '%': {
+      if (x.kind !== y.kind) mismatch();
+      if (y.v === 0) throw new Error(`JMESPath function '${fn}': Zero divisor passed`);
+      return out(x.kind, x.v % y.v, fmt);
+    }
   }
-  const qa = typeof a === 'string' ? parseQuantity(a) : undefined;
-  const qb = typeof b === 'string' ? parseQuantity(b) : typeof b === 'number' ? b : undefined;
-  if (qa !== undefined && qb !== undefined) {
-    if (op === '/' && typeof b === 'string') return calc(qa, qb);
-    const suffix = /([a-zA-Z]+)$/.exec(a as string)?.[1] ?? '';
-    const unit = typeof a === 'string' ? (parseQuantity(`1${suffix}`) ?? 1) : 1;
-    const v = calc(qa, qb) / unit;
-    return `${Number.isInteger(v) ? v : Number(v.toFixed(6))}${suffix}`;
+}
+
+type QuantityFormat = 'BinarySI' | 'DecimalSI' | 'DecimalExponent';
+
+function quantityFormat(s: string): QuantityFormat {
+  if (/[KMGTPE]i$/.test(s.trim())) return 'BinarySI';
+  if (/\d[eE][+-]?\d+$/.test(s.trim())) return 'DecimalExponent';
+  return 'DecimalSI';
+}
+
+const DECIMAL_SUFFIX: Record<number, string> = { [-9]: 'n', [-6]: 'u', [-3]: 'm', 0: '', 3: 'k', 6: 'M', 9: 'G', 12: 'T', 15: 'P', 18: 'E' };
+
+/**
+ * resource.Quantity.String(): BinarySI keeps a binary suffix when the value is an integer of at least
+ * 1024 in magnitude (largest power of 1024 that divides it), else falls back to DecimalSI; DecimalSI
+ * uses the largest power-of-1000 suffix that leaves an integer mantissa (values round up to nano).
+ */
+export function formatQuantity(value: number, format: QuantityFormat): string {
+  if (value === 0) return '0';
+  if (format === 'BinarySI' && Math.abs(value) >= 1024 && Number.isInteger(value)) {
+    const suffixes = ['', 'Ki', 'Mi', 'Gi', 'Ti', 'Pi', 'Ei'];
+    let k = 0;
+    let n = BigInt(value);
+    while (k < 6 && n % 1024n === 0n) {
+      n /= 1024n;
+      k++;
+    }
+    return `${n}${suffixes[k]}`;
   }
-  throw new Error(`${fn}: invalid operands`);
+  const sign = value < 0 ? '-' : '';
+  let nano = BigInt(Math.ceil(Math.abs(value) * 1e9 - 1e-6));
+  let exp = -9;
+  while (exp < 18 && nano % 1000n === 0n) {
+    nano /= 1000n;
+    exp += 3;
+  }
+  if (format === 'DecimalExponent') return `${sign}${nano}${exp === 0 ? '' : `e${exp}`}`;
+  return `${sign}${nano}${DECIMAL_SUFFIX[exp]}`;
+}
+
+/** net.IP.IsLoopback() || net.IP.IsPrivate() for a literal address. */
+function loopbackOrPrivate(host: string): boolean {
+  const h = host.replace(/^\[|\]$/g, '');
+  if (isIP(h) === 4) {
+    const [a, b] = h.split('.').map(Number) as [number, number];
+    return a === 127 || a === 10 || (a === 172 && b >= 16 && b <= 31) || (a === 192 && b === 168);
+  }
+  const lower = h.toLowerCase();
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/.exec(lower);
+  if (mapped) return loopbackOrPrivate(mapped[1]!);
+  return lower === '::1' || /^f[cd][0-9a-f]{0,2}:/.test(lower);
+}
+
+/**
+ * Kyverno's is_external_url: false for a loopback or private address. Kyverno resolves host names
+ * through DNS; offline nothing is resolved, so a name counts as external unless it is `localhost`
+ * (or ends in `.localhost`), the one name whose answer is fixed (RFC 6761).
+ */
+function isExternalURL(s: string): boolean {
+  let u: URL;
+  try {
+    u = new URL(s);
+  } catch {
+    throw new Error(`is_external_url: invalid URL ${JSON.stringify(s)}`);
+  }
+  const host = u.hostname.replace(/^\[|\]$/g, '');
+  if (isIP(host)) return !loopbackOrPrivate(host);
+  if (host === '' ) return false;
+  return !(host === 'localhost' || host.endsWith('.localhost'));
+}
+
+/** Go's filepath.Clean on a slash path (Kyverno's path_canonicalize on Linux). */
+function cleanPath(p: string): string {
+  if (p === '') return '.';
+  const rooted = p.startsWith('/');
+  let out = posix.normalize(p);
+  if (rooted) out = posix.resolve('/', out);
+  if (out.length > 1 && out.endsWith('/')) out = out.slice(0, -1);
+  return out === '' ? '.' : out;
+}
+
+/**
+ * Kyverno's random(pattern) generates a string matching a regular expression (zach-klippenstein/goregen).
+ * Supported: literals and escapes, classes `[a-z0-9_]` (ranges, `^` negation over printable ASCII),
+ * `\d \w \s .`, groups `( | )`, and the quantifiers `? * + {n} {n,} {n,m}` (unbounded ones stop at 10
+ * more, as goregen's default); anything else is an error rather than a wrong string.
+ */
+function randomFromPattern(pattern: string): string {
+  if (pattern === '') throw new Error('no pattern provided');
+  const PRINTABLE = Array.from({ length: 95 }, (_, i) => String.fromCharCode(32 + i));
+  const DIGITS = '0123456789'.split('');
+  const WORD = [...'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ', ...DIGITS, '_'];
+  let pos = 0;
+  const peek = () => pattern[pos];
+  type Node = () => string;
+  const pick = (set: string[]): string => {
+    if (set.length === 0) throw new Error(`random: empty character class in ${pattern}`);
+    return set[randomInt(set.length)]!;
+  };
+  const escapeSet = (c: string): string[] => (c === 'd' ? DIGITS : c === 'w' ? WORD : c === 's' ? [' ', '\t'] : [c]);
+  const parseClass = (): string[] => {
+    pos++; // [
+    let negate = false;
+    if (peek() === '^') {
+      negate = true;
+      pos++;
+    }
+    const set = new Set<string>();
+    let first = true;
+    while (pos < pattern.length && (peek() !== ']' || first)) {
+      first = false;
+      let c = pattern[pos++]!;
+      if (c === '\\') {
+        for (const x of escapeSet(pattern[pos++] ?? '')) set.add(x);
+        continue;
+      }
+      if (peek() === '-' && pattern[pos + 1] !== undefined && pattern[pos + 1] !== ']') {
+        pos++;
+        let end = pattern[pos++]!;
+        if (end === '\\') end = pattern[pos++] ?? '';
+        for (let x = c.charCodeAt(0); x <= end.charCodeAt(0); x++) set.add(String.fromCharCode(x));
+        continue;
+      }
+      if (c === undefined) c = '';
+      set.add(c);
+    }
+    if (peek() !== ']') throw new Error(`random: unterminated character class in ${pattern}`);
+    pos++;
+    const list = negate ? PRINTABLE.filter((x) => !set.has(x)) : [...set];
+    return list;
+  };
+  const parseAlternation = (): Node => {
+    const branches: Node[][] = [[]];
+    while (pos < pattern.length && peek() !== ')') {
+      if (peek() === '|') {
+        pos++;
+        branches.push([]);
+        continue;
+      }
+      branches[branches.length - 1]!.push(parseQuantified());
+    }
+    return () => {
+      const b = branches[randomInt(branches.length)]!;
+      return b.map((n) => n()).join('');
+    };
+  };
+  const parseAtom = (): Node => {
+    const c = pattern[pos]!;
+    if (c === '(') {
+      pos++;
+      if (pattern.startsWith('?:', pos)) pos += 2;
+      const inner = parseAlternation();
+      if (peek() !== ')') throw new Error(`random: unbalanced parenthesis in ${pattern}`);
+      pos++;
+      return inner;
+    }
+    if (c === '[') {
+      const set = parseClass();
+      return () => pick(set);
+    }
+    if (c === '\\') {
+      pos += 2;
+      const set = escapeSet(pattern[pos - 1] ?? '');
+      return () => pick(set);
+    }
+    if (c === '.') {
+      pos++;
+      return () => pick(PRINTABLE);
+    }
+    if (c === '^' || c === '$') {
+      pos++;
+      return () => '';
+    }
+    if ('*+?{'.includes(c)) throw new Error(`random: missing argument to repetition operator in ${pattern}`);
+    pos++;
+    return () => c;
+  };
+  const parseQuantified = (): Node => {
+    const atom = parseAtom();
+    const q = peek();
+    let min = 1;
+    let max = 1;
+    if (q === '*' || q === '+' || q === '?') {
+      pos++;
+      [min, max] = q === '*' ? [0, 10] : q === '+' ? [1, 11] : [0, 1];
+    } else if (q === '{') {
+      const m = /^\{(\d+)(,(\d*))?\}/.exec(pattern.slice(pos));
+      if (!m) return atom;
+      pos += m[0].length;
+      min = Number(m[1]);
+      max = m[2] === undefined ? min : m[3] === '' ? min + 10 : Number(m[3]);
+      if (max < min || max > 1000) throw new Error(`random: invalid repeat count in ${pattern}`);
+    } else return atom;
+    return () => {
+      const n = min + randomInt(max - min + 1);
+      let out = '';
+      for (let i = 0; i < n; i++) out += atom();
+      return out;
+    };
+  };
+  const root = parseAlternation();
+  if (pos < pattern.length) throw new Error(`random: unexpected ) in ${pattern}`);
+  return root();
 }
 
 function goTime(s: unknown): Date {
@@ -96,13 +321,13 @@ const FUNCTIONS: Record<string, [Fn, { types: number[]; optional?: boolean; vari
   truncate: [([s, n]) => (s.length > n ? s.slice(0, Math.max(0, n)) : s), [S, N]],
   parse_json: [([s]) => JSON.parse(s), [S]],
   parse_yaml: [([s]) => parseYamlText(s) ?? null, [S]],
-  path_canonicalize: [([s]) => s.replace(/\/+/g, '/').replace(/\/\.\//g, '/').replace(/(.)\/$/, '$1'), [S]],
+  path_canonicalize: [([s]) => cleanPath(s), [S]],
   semver_compare: [([v, range]) => semverSatisfies(v, range), [S, S]],
   object_from_lists: [([keys, values]) => Object.fromEntries((keys as unknown[]).map((k, i) => [String(k), (values as unknown[])[i] ?? null])), [{ types: [TYPE_ARRAY] }, { types: [TYPE_ARRAY] }]],
   to_boolean: [([s]) => { const l = String(s).toLowerCase(); if (l === 'true') return true; if (l === 'false') return false; throw new Error(`to_boolean: cannot convert ${s}`); }, [S]],
-  is_external_url: [([s]) => { try { const u = new URL(s); return !['localhost', '127.0.0.1', '::1'].includes(u.hostname) && !u.hostname.startsWith('10.') && !u.hostname.startsWith('192.168.'); } catch { return false; } }, [S]],
+  is_external_url: [([s]) => isExternalURL(s), [S]],
   sha256: [([s]) => createHash('sha256').update(String(s)).digest('hex'), [S]],
-  random: [([p]) => String(p).replace(/\[[^\]]+\]\{?\d*\}?/g, (m) => m.replace(/\[.*\]|\{.*\}/g, '') || 'a'), [S]],
+  random: [([p]) => randomFromPattern(String(p)), [S]],
   time_now: [() => new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'), []],
   time_now_utc: [() => new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'), []],
   time_since: [([, a, b]) => formatDuration(((b ? goTime(b) : new Date()).getTime() - goTime(a).getTime()) / 1000), [S, S, S]],
@@ -115,7 +340,7 @@ const FUNCTIONS: Record<string, [Fn, { types: number[]; optional?: boolean; vari
   time_parse: [([layout, v]) => { void layout; const d = new Date(/^\d+$/.test(String(v)) ? Number(v) * 1000 : String(v)); if (Number.isNaN(d.getTime())) throw new Error(`time_parse: cannot parse ${v}`); return d.toISOString().replace(/\.000Z$/, 'Z'); }, [S, S]],
   time_truncate: [([t, d]) => { const sec = parseDuration(String(d)); if (!sec) throw new Error('time_truncate: invalid duration'); const ms = goTime(t).getTime(); return new Date(ms - (ms % (sec * 1000))).toISOString().replace(/\.000Z$/, 'Z'); }, [S, S]],
   time_to_cron: [([t]) => { const d = goTime(t); return `${d.getUTCMinutes()} ${d.getUTCHours()} ${d.getUTCDate()} ${d.getUTCMonth() + 1} ${d.getUTCDay()}`; }, [S]],
-  x509_decode: [() => { throw new Error('x509_decode is not supported by this evaluator'); }, [S]],
+  x509_decode: [([s]) => x509Decode(s), [S]],
   image_normalize: [([s]) => { const i = parseImageReference(String(s)); if (!i) throw new Error(`image_normalize: invalid image reference ${s}`); return i.reference; }, [S]],
   lookup: [([o, k]) => (Array.isArray(o) ? (o[k] ?? null) : (o?.[k] ?? null)), [{ types: [TYPE_OBJECT, TYPE_ARRAY] }, { types: [TYPE_STRING, TYPE_NUMBER] }]],
 };
