@@ -3,6 +3,8 @@ export type { RegistryErrorCode } from './registry-error.js';
 export { digestTag, formatImageReference, isSha256Digest, parseImageReference } from './reference.js';
 export type { ImageReference } from './reference.js';
 export { RegistryClient, sameDigest, sha256Digest } from './oci-client.js';
+export { dockerConfigPath, loadDockerCredentials, parseDockerConfig, redactSecrets, registryHostOf } from './docker-config.js';
+export type { RegistryCredential, RegistryCredentials } from './docker-config.js';
 export type { FetchedManifest, RegistryClientOptions } from './oci-client.js';
 export { CachingRegistryClient } from './caching-client.js';
 export type { CachingRegistryClientOptions } from './caching-client.js';

@@ -2,6 +2,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { RegistryError } from './registry-error.js';
 import { digestTag, isSha256Digest } from './reference.js';
 import { accessKey, parseBearerChallenge, TokenCache, type BearerChallenge } from './registry-auth.js';
+import { loadDockerCredentials, redactSecrets, secretsOf, type RegistryCredential, type RegistryCredentials } from './docker-config.js';
 import {
   MANIFEST_ACCEPT,
   MEDIA_TYPES,
@@ -19,8 +20,12 @@ export interface RegistryClientOptions {
   maxManifestBytes?: number;
   /** Largest blob read (default 64 MiB). */
   maxBlobBytes?: number;
-  /** Basic credentials per registry host, sent only to that host. */
-  credentials?: Readonly<Record<string, { username: string; password: string }>>;
+  /**
+   * Credentials per registry host (`host[:port]`, Docker Hub as `docker.io`), sent only to that host
+   * and its token realm. Absent: read from the Docker config file (see docker-config.ts); pass `{}`
+   * for none.
+   */
+  credentials?: RegistryCredentials;
   fetch?: typeof fetch;
 }
 
@@ -67,6 +72,8 @@ export function sameDigest(a: string, b: string): boolean {
 export class RegistryClient {
   private readonly opts: Required<Omit<RegistryClientOptions, 'credentials'>> & Pick<RegistryClientOptions, 'credentials'>;
   private readonly tokens = new TokenCache();
+  /** Every secret the client holds, so that no error message can carry one. */
+  private readonly secrets: string[];
 
   constructor(opts: RegistryClientOptions = {}) {
     this.opts = {
@@ -75,8 +82,9 @@ export class RegistryClient {
       maxManifestBytes: opts.maxManifestBytes ?? 4 * 1024 * 1024,
       maxBlobBytes: opts.maxBlobBytes ?? 64 * 1024 * 1024,
       fetch: opts.fetch ?? globalThis.fetch,
-      credentials: opts.credentials,
+      credentials: opts.credentials ?? loadDockerCredentials(),
     };
+    this.secrets = secretsOf(this.opts.credentials);
   }
 
   get timeoutMs(): number {
@@ -300,12 +308,13 @@ export class RegistryClient {
         throw this.transportError(cause, registry, signal);
       }
     };
-    const cached = this.tokens.get(key);
+    const cred = this.credentialFor(registry);
+    const cached = cred?.registryToken ?? this.tokens.get(key);
     let res = await send(cached ? `Bearer ${cached}` : this.basicAuth(registry));
     if (res.status === 401) {
       const challenge = parseBearerChallenge(res.headers.get('www-authenticate'));
       await res.body?.cancel().catch(() => undefined);
-      if (challenge) {
+      if (challenge && !cred?.registryToken) {
         const token = await this.fetchToken(registry, challenge, key, signal);
         res = await send(`Bearer ${token}`);
       }
@@ -325,9 +334,38 @@ export class RegistryClient {
     return { status: res.status, headers: res.headers, body, url };
   }
 
+  private credentialFor(registry: string): RegistryCredential | undefined {
+    const creds = this.opts.credentials ?? {};
+    return Object.prototype.hasOwnProperty.call(creds, registry) ? creds[registry] : undefined;
+  }
+
   private basicAuth(registry: string): string | undefined {
-    const cred = this.opts.credentials?.[registry];
-    return cred ? `Basic ${Buffer.from(`${cred.username}:${cred.password}`).toString('base64')}` : undefined;
+    const cred = this.credentialFor(registry);
+    return cred?.password !== undefined ? `Basic ${Buffer.from(`${cred.username ?? ''}:${cred.password}`).toString('base64')}` : undefined;
+  }
+
+  /**
+   * The OAuth2 refresh-token grant (docker's identity token): POST to the realm, as docker and
+   * go-containerregistry do. Undefined when the token service does not implement it (404), so the
+   * caller falls back to the GET form.
+   */
+  private async oauthToken(registry: string, realm: URL, challenge: BearerChallenge, refreshToken: string, signal: AbortSignal): Promise<Response | undefined> {
+    const form = new URLSearchParams({ grant_type: 'refresh_token', refresh_token: refreshToken, client_id: 'duallane' });
+    if (challenge.service) form.set('service', challenge.service);
+    if (challenge.scope) form.set('scope', challenge.scope);
+    const url = new URL(realm);
+    url.search = '';
+    let res: Response;
+    try {
+      res = await this.opts.fetch(url, { method: 'POST', headers: { 'user-agent': 'duallane', 'content-type': 'application/x-www-form-urlencoded' }, body: form.toString(), signal, redirect: 'error' });
+    } catch (cause) {
+      throw this.transportError(cause, registry, signal);
+    }
+    if (res.status === 404) {
+      await res.body?.cancel().catch(() => undefined);
+      return undefined;
+    }
+    return res;
   }
 
   /** Token from the challenge's realm; the realm must be https unless the registry is marked insecure. */
@@ -342,16 +380,20 @@ export class RegistryClient {
     if (realm.protocol !== 'https:' && !(insecureOk && realm.protocol === 'http:')) {
       throw new RegistryError('UNAUTHORIZED', `${registry} points to a non-https token realm (${realm.protocol})`);
     }
+    if (realm.username || realm.password) throw new RegistryError('UNAUTHORIZED', `${registry} sent a token realm with embedded credentials`);
     if (challenge.service) realm.searchParams.set('service', challenge.service);
     if (challenge.scope) realm.searchParams.set('scope', challenge.scope);
-    const headers: Record<string, string> = { 'user-agent': 'duallane' };
-    const basic = this.basicAuth(registry);
-    if (basic) headers.authorization = basic;
-    let res: Response;
-    try {
-      res = await this.opts.fetch(realm, { headers, signal, redirect: 'error' });
-    } catch (cause) {
-      throw this.transportError(cause, registry, signal);
+    const identityToken = this.credentialFor(registry)?.identityToken;
+    let res = identityToken ? await this.oauthToken(registry, realm, challenge, identityToken, signal) : undefined;
+    if (!res) {
+      const headers: Record<string, string> = { 'user-agent': 'duallane' };
+      const basic = this.basicAuth(registry);
+      if (basic) headers.authorization = basic;
+      try {
+        res = await this.opts.fetch(realm, { headers, signal, redirect: 'error' });
+      } catch (cause) {
+        throw this.transportError(cause, registry, signal);
+      }
     }
     if (res.status !== 200) {
       await res.body?.cancel().catch(() => undefined);
@@ -372,9 +414,10 @@ export class RegistryClient {
 
   private transportError(cause: unknown, registry: string, signal: AbortSignal): RegistryError {
     if (signal.aborted) {
-      return new RegistryError('TIMEOUT', `registry ${registry} did not answer within ${this.opts.timeoutMs} ms`, { cause });
+      return new RegistryError('TIMEOUT', `registry ${registry} did not answer within ${this.opts.timeoutMs} ms`);
     }
-    return new RegistryError('UNREACHABLE', `cannot reach registry ${registry}: ${(cause as Error)?.message ?? String(cause)}`, { cause });
+    // The cause is dropped on purpose: a transport error can echo request details, and requests carry credentials.
+    return new RegistryError('UNREACHABLE', `cannot reach registry ${registry}: ${redactSecrets((cause as Error)?.message ?? String(cause), this.secrets)}`);
   }
 
   private statusError(r: RawResponse, what: string): RegistryError {

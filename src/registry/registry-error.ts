@@ -6,7 +6,7 @@ import { DuallaneError, type ErrorOutcome } from '../config/index.js';
  * a response larger than the limit or a malformed manifest is a rejection, not an environment fault.
  */
 export const REGISTRY_REJECTION_CODES = ['DIGEST_MISMATCH', 'TOO_LARGE', 'MANIFEST_INVALID', 'NOT_FOUND'] as const;
-export const REGISTRY_USAGE_CODES = ['BAD_REFERENCE'] as const;
+export const REGISTRY_USAGE_CODES = ['BAD_REFERENCE', 'CONFIG_INVALID'] as const;
 export const REGISTRY_ENVIRONMENT_CODES = ['UNREACHABLE', 'TIMEOUT', 'UNAUTHORIZED', 'PROTOCOL_ERROR'] as const;
 
 export type RegistryErrorCode =
