@@ -17,6 +17,7 @@ import https from 'node:https';
 import net from 'node:net';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { PerformanceObserver } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 
@@ -97,9 +98,22 @@ if (process.argv[2] === '--serve') {
     process.send({ port: app.server.address().port });
   }
   process.on('SIGTERM', () => process.exit(0)); // a clean exit, so --cpu-prof (BENCH_PROF_DIR) writes its profile
+  // GC pauses since the last 'gc' message: the usual source of a Node server's latency tail.
+  let gc = { count: 0, ms: 0, max: 0 };
+  new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) {
+      gc.count++;
+      gc.ms += e.duration;
+      gc.max = Math.max(gc.max, e.duration);
+    }
+  }).observe({ entryTypes: ['gc'] });
   process.on('message', (m) => {
     if (m === 'stop') process.exit(0);
     if (m === 'cpu') process.send({ cpu: process.cpuUsage() });
+    if (m === 'gc') {
+      process.send({ gc });
+      gc = { count: 0, ms: 0, max: 0 };
+    }
   });
 } else {
   await main();
@@ -142,8 +156,12 @@ async function main() {
     }
 
     const start = async (kind) => {
-      // BENCH_PROF_DIR=dir: CPU profiles of the servers (open in Chrome DevTools), for finding where the time goes.
-      const execArgv = process.env.BENCH_PROF_DIR ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_PROF_DIR, '--cpu-prof-name', `${kind}.cpuprofile`] : [];
+      // Diagnostics, both servers alike: BENCH_PROF_DIR=dir writes CPU profiles (open in Chrome DevTools);
+      // BENCH_SERVER_NODE_ARGS='--flag ...' passes V8/Node flags (e.g. GC settings) to compare.
+      const execArgv = [
+        ...(process.env.BENCH_PROF_DIR ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_PROF_DIR, '--cpu-prof-name', `${kind}.cpuprofile`] : []),
+        ...(process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean),
+      ];
       const child = fork(fileURLToPath(import.meta.url), ['--serve'], { execArgv, env: { ...process.env, BENCH_CFG: JSON.stringify({ kind, cert, key, registry: registry.host, pubPem }) }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
       children.push(child);
       const { port } = await new Promise((resolve, reject) => {
@@ -194,7 +212,7 @@ async function main() {
     let w;
     let a;
     let generator;
-    if (have('wrk')) {
+    if (process.env.BENCH_NO_WRK !== '1' && have('wrk')) {
       // A separate-process load generator (C, epoll): it does not share the server's event loop and
       // costs a fraction of the CPU a Node client needs, so the tail it reports is the server's.
       const bodyFile = join(dir, 'warm-review.json');
@@ -202,14 +220,19 @@ async function main() {
       const run = (url, secs) => runWrk(url, bodyFile, rate, secs);
       run(webhook.url, 2); // warm-up through wrk's own connections, not counted
       run(anchor.url, 2);
+      await gcOf(webhook.child);
       w = run(webhook.url, seconds);
+      w.gc = await gcOf(webhook.child);
+      await gcOf(anchor.child);
       a = run(anchor.url, seconds);
+      a.gc = await gcOf(anchor.child);
       generator = `wrk ${WRK_ARGS.join(' ')} -d${seconds}s -s bench/admission-wrk.lua, separate process`;
     } else {
       w = await openLoop(post, webhook.url, warmBody, rate, seconds);
       a = await openLoop(post, anchor.url, warmBody, rate, seconds);
-      generator = 'Node client in the parent process (wrk not found: apt-get install wrk); its own tail is included';
+      generator = `Node client in the parent process (${have('wrk') ? 'BENCH_NO_WRK=1' : 'wrk not found: apt-get install wrk'}); its own tail is included`;
     }
+    const gcText = (g) => `${g.count} GC pauses, ${g.ms.toFixed(0)} ms in all, longest ${g.max.toFixed(1)} ms`;
     const rateOk = Math.abs(w.achieved - rate) / rate <= 0.03 && Math.abs(a.achieved - rate) / rate <= 0.03;
     const fmt = (r) => `p50 ${r.p50.toFixed(2)} ms p99 ${r.p99.toFixed(2)} ms${r.p999 !== undefined ? ` p99.9 ${r.p999.toFixed(2)} ms` : ''}`;
     results.push({
@@ -218,7 +241,7 @@ async function main() {
       anchorRate: `${fmt(a)} (${a.achieved.toFixed(0)} req/s)`,
       rate: `${fmt(w)} (${w.achieved.toFixed(0)} req/s achieved, ${w.errors} errors)`,
       ratio: a.p99 / w.p99,
-      extra: `load generator: ${generator}; goal p99 < 5 ms: ${w.p99 < 5 ? 'met' : 'missed'}${rateOk ? '' : '; achieved rate is off the offered 500/s by more than 3%'}; machine load average ${loadavg()[0].toFixed(1)} (2 cores shared)`,
+      extra: `load generator: ${generator}; ${w.gc ? `during the run the webhook had ${gcText(w.gc)}, the anchor ${gcText(a.gc)}; ` : ''}goal p99 < 5 ms: ${w.p99 < 5 ? 'met' : 'missed'}${rateOk ? '' : '; achieved rate is off the offered 500/s by more than 3%'}; machine load average ${loadavg()[0].toFixed(1)} (2 cores shared)`,
       pass: w.p99 < 5 && w.errors === 0 && rateOk,
     });
 
@@ -256,6 +279,19 @@ async function main() {
     rmSync(dir, { recursive: true, force: true });
   }
   console.log(JSON.stringify(results));
+}
+
+/** The child's GC pauses since the previous call (see the 'gc' message in the serve branch). */
+function gcOf(child) {
+  return new Promise((resolve) => {
+    const on = (m) => {
+      if (!m.gc) return;
+      child.off('message', on);
+      resolve(m.gc);
+    };
+    child.on('message', on);
+    child.send('gc');
+  });
 }
 
 function median(xs) {
