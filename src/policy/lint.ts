@@ -395,8 +395,7 @@ class Linter {
       if (isCel) for (const k of ['context', 'preconditions'] as const) if (r[k] !== undefined) this.add([...path, k], 'warning', `${k} is ignored by validate.cel rules (Kyverno evaluates only celPreconditions)`);
       const g = r['generate'];
       if (g !== undefined && this.fields(g, ['apiVersion', 'kind', 'name', 'namespace', 'data', 'clone', 'cloneList', 'synchronize', 'orphanDownstreamOnPolicyDelete', 'uid', 'foreach', 'generateExisting'], [...path, 'generate'], 'generate')) {
-        if (g['cloneList'] !== undefined || g['foreach'] !== undefined) this.add([...path, 'generate'], 'warning', 'generate cloneList / foreach are not evaluated by duallane');
-        else if (g['data'] === undefined && g['clone'] === undefined) this.add([...path, 'generate'], 'error', 'generate needs data or clone');
+        if (g['data'] === undefined && g['clone'] === undefined && g['cloneList'] === undefined && g['foreach'] === undefined) this.add([...path, 'generate'], 'error', 'generate needs data, clone, cloneList or foreach');
         if (g['data'] !== undefined || g['clone'] !== undefined) for (const k of ['kind', 'name']) if (g[k] === undefined) this.add([...path, 'generate'], 'error', `generate needs ${k}`);
         this.variables(g, [...path, 'generate']);
       }
