@@ -90,27 +90,27 @@ export async function accept(ctx: HandoffContext, opts: AcceptOptions): Promise<
 }
 
 async function acceptTraced(ctx: HandoffContext, lane: LaneConfig, opts: AcceptOptions): Promise<AcceptResult> {
-  // The forge first: a missing token or unusable remote fails before any handoff is claimed.
+  // The forge first: a missing token or unusable remote fails before any handoff is taken.
   const forge = await forgeFor(ctx, lane.name);
 
   if ('id' in opts.target) {
     const id = opts.target.id;
     const r = await withHandoffLock(ctx, lane.name, id, async () => {
-      let claimedNow = false;
-      const h = await ctx.ledger.withLane(lane.name, async (tx) => {
-        const cur = await tx.getHandoff(id);
-        if (!cur) throw new HandoffError('NOT_FOUND', `no handoff ${id}`);
-        if (cur.state !== 'proposed') return cur;
-        claimedNow = true;
-        return tx.transitionHandoff(cur.id, 'proposed', 'claimed');
-      });
-      return finish(ctx, lane, forge, h, claimedNow);
+      const cur = await ctx.ledger.withLane(lane.name, (tx) => tx.getHandoff(id));
+      if (!cur) throw new HandoffError('NOT_FOUND', `no handoff ${id}`);
+      if (cur.state === 'proposed') {
+        const taken = await takeAndVerify(ctx, lane, { id });
+        if (taken) return finish(ctx, lane, forge, taken.handoff, taken.verified);
+      }
+      // Not (or no longer) proposed: resume what is there, or report why not.
+      const h = await ctx.ledger.withLane(lane.name, (tx) => tx.getHandoff(id));
+      return finish(ctx, lane, forge, h!);
     });
     if (r === LOCKED) throw new HandoffError('STATE_CONFLICT', `handoff ${id} is being accepted by another executor right now`, { details: { id } });
     return r;
   }
   // --next: first finish what this lane holds but nobody is working on (a crashed run: its lock died
-  // with its connection), then claim the oldest pending handoff.
+  // with its connection), then take the oldest pending handoff.
   for (let round = 0; round < 50; round++) {
     const inflight = await ctx.ledger.withLane(lane.name, async (tx) => {
       const { rows } = await tx.sql.query<{ id: string }>(
@@ -122,20 +122,55 @@ async function acceptTraced(ctx: HandoffContext, lane: LaneConfig, opts: AcceptO
     for (const id of inflight) {
       const r = await withHandoffLock(ctx, lane.name, id, async () => {
         const h = await ctx.ledger.withLane(lane.name, (tx) => tx.getHandoff(id));
-        return h && ['claimed', 'verified', 'applied'].includes(h.state) ? finish(ctx, lane, forge, h, false) : null;
+        return h && ['claimed', 'verified', 'applied'].includes(h.state) ? finish(ctx, lane, forge, h) : null;
       });
       if (r !== LOCKED && r !== null) return r;
     }
-    const claimed = await ctx.ledger.withLane(lane.name, (tx) => tx.claimNextPending());
-    if (!claimed) throw new HandoffError('NOTHING_PENDING', 'no pending handoff to accept');
-    const r = await withHandoffLock(ctx, lane.name, claimed.id, async () => {
-      const h = await ctx.ledger.withLane(lane.name, (tx) => tx.getHandoff(claimed.id));
-      return finish(ctx, lane, forge, h!, true);
+    const taken = await takeAndVerify(ctx, lane, { next: true });
+    if (!taken) throw new HandoffError('NOTHING_PENDING', 'no pending handoff to accept');
+    const r = await withHandoffLock(ctx, lane.name, taken.handoff.id, async () => {
+      const h = await ctx.ledger.withLane(lane.name, (tx) => tx.getHandoff(taken.handoff.id));
+      // Another executor of this lane may have finished it between our commit and our lock.
+      return h!.state === 'verified' ? finish(ctx, lane, forge, h!, taken.verified) : finish(ctx, lane, forge, h!);
     });
-    // LOCKED: another executor of this lane picked it up between our claim and our lock; take the next.
+    // LOCKED: another executor of this lane picked it up between our commit and our lock; take the next.
     if (r !== LOCKED) return r;
   }
   throw new HandoffError('STATE_CONFLICT', 'could not take a handoff: every candidate is being worked on');
+}
+
+/**
+ * Takes a `proposed` handoff and verifies it in ONE ledger transaction: the row is locked (FOR
+ * UPDATE; SKIP LOCKED for --next, so two executors never take the same one), verified while held,
+ * its statement and nonce consumed, and moved to `verified` — or to `rejected` with the reason code.
+ * Dying anywhere in between leaves it `proposed`, exactly as it was. Null when nothing is pending
+ * (or the handoff is no longer `proposed`).
+ */
+async function takeAndVerify(ctx: HandoffContext, lane: LaneConfig, target: { id: string } | { next: true }): Promise<{ handoff: Handoff; verified: Verified } | null> {
+  const outcome = await ctx.ledger.withLane(lane.name, async (tx) => {
+    const h = await tx.lockProposed(target);
+    if (!h) return null;
+    const step = stepper(ctx, lane, h.id);
+    step('claimed');
+    let v: Verified;
+    try {
+      v = await verifyProposal(ctx, { ...h, executorLane: lane.name }, { checkExpiry: true, singleUse: false });
+      await tx.consume(h.statementDigest, v.predicate.nonce, h.id);
+    } catch (e) {
+      const err = e instanceof LedgerError && e.code === 'REPLAY' ? new HandoffError('REPLAY', e.message, { cause: e, details: e.details }) : e;
+      if (err instanceof HandoffError && REJECTING.has(err.code)) {
+        await rejectIn(tx, h, err);
+        return err;
+      }
+      throw err;
+    }
+    v.checks.push({ check: 'single-use', ok: true });
+    const verifiedAt = ctx.now().toISOString();
+    const handoff = await tx.transitionHandoff(h.id, 'proposed', 'verified', { meta: { verifiedAt, verification: v.checks }, audit: { checks: v.checks.length } });
+    return { handoff, verified: v };
+  });
+  if (outcome instanceof HandoffError) throw outcome;
+  return outcome;
 }
 
 const LOCKED = Symbol('locked');
@@ -157,12 +192,21 @@ async function withHandoffLock<T>(ctx: HandoffContext, laneName: string, id: str
   return result;
 }
 
-async function finish(ctx: HandoffContext, lane: LaneConfig, forge: Forge, handoff: Handoff, claimedNow: boolean): Promise<AcceptResult> {
-  const traceStep = stepSpans('duallane.accept.step', { lane: lane.name, handoffId: handoff.id });
-  const step = (s: AcceptStep) => {
+function stepper(ctx: HandoffContext, lane: LaneConfig, id: string): (s: AcceptStep) => void {
+  const traceStep = stepSpans('duallane.accept.step', { lane: lane.name, handoffId: id });
+  return (s: AcceptStep) => {
     traceStep(s);
     ctx.onStep?.(s);
   };
+}
+
+/**
+ * Finishes a handoff from wherever it stands. `verified` is passed when this run has just taken and
+ * verified it (takeAndVerify); otherwise this is a re-run resuming earlier work, and the proposal is
+ * verified again (read-only) before anything more is done with it.
+ */
+async function finish(ctx: HandoffContext, lane: LaneConfig, forge: Forge, handoff: Handoff, verified?: Verified): Promise<AcceptResult> {
+  const step = stepper(ctx, lane, handoff.id);
   let h = handoff;
   if (h.state === 'rejected') {
     const code = REJECTING.has(h.rejectReason as HandoffErrorCode) ? (h.rejectReason as HandoffErrorCode) : 'STATE_CONFLICT';
@@ -170,16 +214,21 @@ async function finish(ctx: HandoffContext, lane: LaneConfig, forge: Forge, hando
   }
   if (h.executorLane && h.executorLane !== lane.name) throw new HandoffError('STATE_CONFLICT', `handoff ${h.id} is held by lane ${h.executorLane}`, { details: { id: h.id, state: h.state } });
   if (h.state === 'expired') throw new HandoffError('EXPIRED', `handoff ${h.id} expired`);
-  const resumed = !claimedNow;
-  step('claimed');
+  if (h.state === 'proposed') throw new HandoffError('STATE_CONFLICT', `handoff ${h.id} is still proposed (another executor is verifying it)`, { details: { id: h.id, state: h.state } });
+  const resumed = verified === undefined;
+  if (resumed) step('claimed');
 
   // 2. Verify (read-only: the bundle, the artifact, the ledger and the object database).
   let v: Verified;
-  try {
-    v = await verifyProposal(ctx, h, { checkExpiry: h.state === 'claimed' });
-  } catch (e) {
-    if (e instanceof HandoffError && REJECTING.has(e.code) && h.state === 'claimed') await reject(ctx, lane.name, h, e);
-    throw e;
+  if (verified) {
+    v = verified;
+  } else {
+    try {
+      v = await verifyProposal(ctx, h, { checkExpiry: h.state === 'claimed' });
+    } catch (e) {
+      if (e instanceof HandoffError && REJECTING.has(e.code) && h.state === 'claimed') await reject(ctx, lane.name, h, e);
+      throw e;
+    }
   }
   if (h.state === 'claimed') {
     const verifiedAt = ctx.now().toISOString();
@@ -206,7 +255,7 @@ async function finish(ctx: HandoffContext, lane: LaneConfig, forge: Forge, hando
   const commit = await commitFor(ctx, h, v, lane.name, branch);
   step('committed');
   if (h.state === 'verified') {
-    h = await ctx.ledger.withLane(lane.name, (tx) => tx.transitionHandoff(h.id, 'verified', 'applied', { branch, commit, audit: { tree: v.tree } }));
+    h = await ctx.ledger.withLane(lane.name, (tx) => tx.transitionHandoff(h.id, 'verified', 'applied', { branch, commit, audit: { tree: v.tree } }), { autocommit: true });
   }
   step('applied');
 
@@ -258,15 +307,17 @@ async function finish(ctx: HandoffContext, lane: LaneConfig, forge: Forge, hando
     const stored = await ctx.store.put(Buffer.from(JSON.stringify(bundle, null, 2) + '\n'));
     appliedBundlePath = stored.path;
     step('attested');
-    const opened = await ctx.ledger.withLane(lane.name, async (tx) => {
-      await tx.recordPullRequest({ handoffId: h.id, forge: forge.kind, number: pr.number, url: pr.url, branch, headSha: commit, state: pr.state, labels });
-      return tx.transitionHandoff(h.id, 'applied', 'pr_opened', {
-        prNumber: pr.number,
-        prUrl: pr.url,
-        meta: { appliedBundlePath: relative(ctx.config.root, stored.path), appliedBundleDigest: stored.digest, labels },
-        audit: { appliedBundleDigest: stored.digest },
-      });
-    });
+    const opened = await ctx.ledger.withLane(
+      lane.name,
+      async (tx) =>
+        (
+          await tx.openPullRequest({ handoffId: h.id, forge: forge.kind, number: pr.number, url: pr.url, branch, headSha: commit, state: pr.state, labels }, 'applied', {
+            meta: { appliedBundlePath: relative(ctx.config.root, stored.path), appliedBundleDigest: stored.digest, labels },
+            audit: { appliedBundleDigest: stored.digest },
+          })
+        ).handoff,
+      { autocommit: true },
+    );
     h = opened;
     handoffMetrics.accepted(lane.name, h.createdAt, forge.kind);
   }
@@ -289,7 +340,7 @@ async function finish(ctx: HandoffContext, lane: LaneConfig, forge: Forge, hando
  * Every check a proposal must pass before the repository is touched. The bundle and artifact are
  * attacker-controlled; the ledger row is only the index that points at them, and must agree.
  */
-export async function verifyProposal(ctx: HandoffContext, h: Handoff, opts: { checkExpiry: boolean }): Promise<Verified> {
+export async function verifyProposal(ctx: HandoffContext, h: Handoff, opts: { checkExpiry: boolean; singleUse?: boolean }): Promise<Verified> {
   const checks: VerificationCheck[] = [];
   const bundlePath = resolveConfigPath(ctx.config, h.bundlePath);
   const bundleText = await readFile(bundlePath, 'utf8').catch((cause) => {
@@ -326,11 +377,15 @@ export async function verifyProposal(ctx: HandoffContext, h: Handoff, opts: { ch
   // Expiry is judged when the executor takes the proposal; a re-run finishing verified work is not a new acceptance.
   if (opts.checkExpiry && Date.parse(p.expiresAt) <= ctx.now().getTime()) throw new HandoffError('EXPIRED', `proposal expired at ${p.expiresAt}`);
   checks.push({ check: 'not-expired', ok: true, detail: p.expiresAt });
-  await ctx.ledger.withLane(h.executorLane ?? lane0(ctx), async (tx: LaneTx) => {
-    const { rows } = await tx.sql.query<{ handoff_id: string }>('SELECT handoff_id FROM consumed WHERE statement_digest = $1 OR nonce = $2', [h.statementDigest, p.nonce]);
-    if (rows.some((r) => r.handoff_id !== h.id)) throw new HandoffError('REPLAY', `statement or nonce of ${h.id} was consumed by handoff ${rows[0]!.handoff_id}`);
-  });
-  checks.push({ check: 'single-use', ok: true });
+  // Single use: read here for a re-verification; an acceptance consumes instead (the unique insert,
+  // in the transaction that holds the proposal, is the check — see takeAndVerify).
+  if (opts.singleUse !== false) {
+    await ctx.ledger.withLane(h.executorLane ?? lane0(ctx), async (tx: LaneTx) => {
+      const { rows } = await tx.sql.query<{ handoff_id: string }>('SELECT handoff_id FROM consumed WHERE statement_digest = $1 OR nonce = $2', [h.statementDigest, p.nonce]);
+      if (rows.some((r) => r.handoff_id !== h.id)) throw new HandoffError('REPLAY', `statement or nonce of ${h.id} was consumed by handoff ${rows[0]!.handoff_id}`);
+    });
+    checks.push({ check: 'single-use', ok: true });
+  }
   if (p.repository !== repositoryIdentity(ctx.config)) throw new HandoffError('REPOSITORY_MISMATCH', `proposal is for ${p.repository}, this repository is ${repositoryIdentity(ctx.config)}`);
   checks.push({ check: 'repository', ok: true, detail: p.repository });
   if (!(await commitExists(ctx.repoDir, p.baseCommit))) throw new HandoffError('BASE_COMMIT_MISSING', `base commit ${p.baseCommit} is not in ${ctx.repoDir}`);
@@ -363,7 +418,7 @@ async function reject(ctx: HandoffContext, laneName: string, h: Handoff, e: Hand
 
 async function rejectIn(tx: LaneTx, h: Handoff, e: HandoffError): Promise<void> {
   handoffMetrics.rejected(tx.lane, e.code);
-  await tx.transitionHandoff(h.id, 'claimed', 'rejected', {
+  await tx.transitionHandoff(h.id, ['proposed', 'claimed'], 'rejected', {
     rejectReason: e.code,
     meta: { rejection: { code: e.code, message: e.message.slice(0, 500), ...(e.details ? { details: e.details } : {}) } },
     audit: { reason: e.code },

@@ -24,7 +24,7 @@ export interface HandoffView {
   targetBranch: string;
   branch: string | null;
   commit: string | null;
-  pr: { number: number; url: string; forge: string; labels: string[] } | null;
+  pr: { number: number; url: string; forge: string; labels: string[]; base?: string } | null;
   rejectReason: string | null;
   expiresAt: string;
   createdAt: string;
@@ -48,7 +48,7 @@ function view(ctx: HandoffContext, h: Handoff, pr: PullRequest | null): HandoffV
     targetBranch: h.targetBranch,
     branch: h.branch,
     commit: h.commit,
-    pr: pr ? { number: pr.number, url: pr.url, forge: pr.forge, labels: pr.labels } : h.prNumber !== null ? { number: h.prNumber, url: h.prUrl ?? '', forge: '', labels: [] } : null,
+    pr: pr ? { number: pr.number, url: pr.url, forge: pr.forge, labels: pr.labels, base: pr.base } : h.prNumber !== null ? { number: h.prNumber, url: h.prUrl ?? '', forge: '', labels: [], base: h.targetBranch } : null,
     rejectReason: h.rejectReason,
     expiresAt: h.expiresAt,
     createdAt: h.createdAt,

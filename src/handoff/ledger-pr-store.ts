@@ -29,7 +29,18 @@ export class LedgerPullRequestStore implements PullRequestStore {
           if (existing) return existing;
           const { rows } = await tx.sql.query<{ n: number }>(`SELECT COALESCE(MAX(number), 0) + 1 AS n FROM pull_requests WHERE forge = 'local'`);
           const number = Number(rows[0]!.n);
-          await tx.recordPullRequest({ handoffId: rec.handoffId, forge: 'local', number, url: localPullRequestUrl(this.remote, number), branch: rec.branch, headSha: rec.headSha, labels: [] });
+          await tx.recordPullRequest({
+            handoffId: rec.handoffId,
+            forge: 'local',
+            number,
+            url: localPullRequestUrl(this.remote, number),
+            branch: rec.branch,
+            headSha: rec.headSha,
+            labels: [],
+            base: rec.base,
+            title: rec.title,
+            body: rec.body,
+          });
           return (await this.read(tx, 'branch', rec.branch))!;
         });
       } catch (e) {
@@ -56,7 +67,7 @@ export class LedgerPullRequestStore implements PullRequestStore {
 
   private async read(tx: LaneTx, by: 'branch' | 'number', value: string | number): Promise<LocalPullRequestRecord | null> {
     const { rows } = await tx.sql.query<Record<string, unknown>>(
-      `SELECT p.*, h.title FROM pull_requests p JOIN handoffs h ON h.id = p.handoff_id WHERE p.forge = 'local' AND p.${by === 'branch' ? 'branch' : 'number'} = $1`,
+      `SELECT p.*, h.title AS handoff_title FROM pull_requests p JOIN handoffs h ON h.id = p.handoff_id WHERE p.forge = 'local' AND p.${by === 'branch' ? 'branch' : 'number'} = $1`,
       [value],
     );
     const r = rows[0];
@@ -69,10 +80,10 @@ export class LedgerPullRequestStore implements PullRequestStore {
       number: Number(r.number),
       url: r.url as string,
       branch: r.branch as string,
-      base: '',
+      base: (r.base as string | undefined) ?? '',
       headSha: r.head_sha as string,
-      title: (r.title as string) ?? '',
-      body: '',
+      title: (r.title as string | undefined) || ((r.handoff_title as string | undefined) ?? ''),
+      body: (r.body as string | undefined) ?? '',
       state: (r.state as LocalPullRequestRecord['state']) ?? 'open',
       labels: parse<string[]>(r.labels) ?? [],
       comments: comments.rows.map((c) => parse<{ marker: string; body: string }>(c.payload)).map((p) => ({ marker: p.marker, body: p.body })),

@@ -134,27 +134,28 @@ async function record(ctx: HandoffContext, laneName: string, bundle: unknown, _a
   const rel = (x: string) => relative(ctx.config.root, x);
   let h: Handoff;
   try {
-    h = await ctx.ledger.withLane(laneName, async (tx) => {
-      if (await tx.isConsumed(statementDigest, p.nonce)) throw new HandoffError('REPLAY', `statement ${statementDigest} or its nonce was already consumed`);
-      if (await tx.getHandoff(p.handoffId)) throw new HandoffError('REPLAY', `handoff ${p.handoffId} is already recorded`);
-      const { rows } = await tx.sql.query('SELECT 1 FROM handoffs WHERE statement_digest = $1 OR nonce = $2', [statementDigest, p.nonce]);
-      if (rows.length > 0) throw new HandoffError('REPLAY', `statement ${statementDigest} or its nonce is already recorded`);
-      return tx.insertHandoff({
-        id: p.handoffId,
-        statementDigest,
-        artifactDigest: p.artifact.digest,
-        bundlePath: rel(bundleStored.path),
-        artifactPath: rel(artifactPath),
-        baseCommit: p.baseCommit,
-        targetBranch: p.targetBranch,
-        expiresAt: p.expiresAt,
-        title: p.title,
-        nonce: p.nonce,
-        meta: { bundleDigest: bundleStored.digest, summary: p.summary.slice(0, 2000), changedPaths: p.changedPaths.length },
-      });
-    });
+    // One statement: the unique id, statement digest and nonce answer a replay (REPLAY); a statement
+    // or nonce already consumed belongs to a recorded proposal, so it is caught the same way.
+    h = await ctx.ledger.withLane(
+      laneName,
+      (tx) =>
+        tx.insertHandoff({
+          id: p.handoffId,
+          statementDigest,
+          artifactDigest: p.artifact.digest,
+          bundlePath: rel(bundleStored.path),
+          artifactPath: rel(artifactPath),
+          baseCommit: p.baseCommit,
+          targetBranch: p.targetBranch,
+          expiresAt: p.expiresAt,
+          title: p.title,
+          nonce: p.nonce,
+          meta: { bundleDigest: bundleStored.digest, summary: p.summary.slice(0, 2000), changedPaths: p.changedPaths.length },
+        }),
+      { autocommit: true },
+    );
   } catch (e) {
-    if (e instanceof LedgerError && e.details?.sqlstate === '23505') throw new HandoffError('REPLAY', 'this proposal is already recorded', { cause: e });
+    if (e instanceof LedgerError && e.code === 'REPLAY') throw new HandoffError('REPLAY', `this proposal is already recorded: ${e.message}`, { cause: e, details: e.details });
     throw e;
   }
   handoffMetrics.proposed(laneName);

@@ -3,6 +3,7 @@ import type { PGlite, Transaction as PGliteTransaction } from '@electric-sql/pgl
 import type { Pool, PoolClient } from 'pg';
 import { acquireEmbeddedLock } from './embedded-lock.js';
 import { LedgerError, redactUrl, toLedgerError } from './ledger-error.js';
+import { quoteIdent } from './roles.js';
 
 /** Where the ledger lives: an embedded PGlite directory, or a PostgreSQL server URL. */
 export type LedgerTarget = { kind: 'embedded'; path: string } | { kind: 'server'; url: string };
@@ -14,13 +15,37 @@ export interface SqlTx {
   exec(sql: string): Promise<void>;
 }
 
+export interface TransactionOptions {
+  /**
+   * Run as this role: `SET LOCAL ROLE` right after BEGIN (sent with it, one round trip), unless the
+   * connection already logged in as that role (server mode: each lane connects as its own role).
+   */
+  role?: string;
+  /**
+   * Each statement commits on its own (no BEGIN/COMMIT round trips). Only for work whose writes are
+   * ONE statement (the ledger's state changes carry their audit row in the same statement); reads
+   * after it (an error path) see committed data. Falls back to a transaction whenever a role has
+   * to be switched, which is always the case on embedded PGlite.
+   */
+  autocommit?: boolean;
+}
+
 export interface Driver {
   readonly kind: LedgerTarget['kind'];
   /** Human-readable location, secrets redacted. */
   readonly where: string;
   /** BEGIN; fn; COMMIT — or ROLLBACK when fn throws (the error is rethrown unchanged). */
-  transaction<T>(fn: (tx: SqlTx) => Promise<T>): Promise<T>;
+  transaction<T>(fn: (tx: SqlTx) => Promise<T>, opts?: TransactionOptions): Promise<T>;
   close(): Promise<void>;
+}
+
+function setLocalRole(role: string): string {
+  return `SET LOCAL ROLE ${quoteIdent(role)}`;
+}
+
+/** Switching to a lane's role failed (typically: the role does not exist or was not granted). */
+function roleError(cause: unknown, role: string): LedgerError {
+  return toLedgerError(cause, `acting as role ${role}`);
 }
 
 export async function openDriver(target: LedgerTarget, opts: { poolSize?: number; lockTimeoutMs?: number } = {}): Promise<Driver> {
@@ -55,8 +80,13 @@ async function openPglite(path: string, lockTimeoutMs?: number): Promise<Driver>
   return {
     kind: 'embedded',
     where: path,
-    // PGlite is one connection: its transactions run one at a time, in call order.
-    transaction: (fn) => db.transaction((tx) => fn(wrap(tx))),
+    // PGlite is one connection: its transactions run one at a time, in call order. Its session is
+    // a superuser, so a lane's role is always switched (and autocommit never applies).
+    transaction: (fn, opts) =>
+      db.transaction(async (tx) => {
+        if (opts?.role) await tx.exec(setLocalRole(opts.role)).catch((e: unknown) => Promise.reject(roleError(e, opts.role!)));
+        return fn(wrap(tx));
+      }),
     close: async () => {
       try {
         await db.close();
@@ -73,9 +103,14 @@ async function openPg(url: string, max: number): Promise<Driver> {
   const pool: Pool = new pg.Pool({ connectionString: url, max, connectionTimeoutMillis: 5000, idleTimeoutMillis: 10_000 });
   // An idle client losing its server must not crash the process; the next query reports it.
   pool.on('error', () => {});
+  let sessionUser: string;
   try {
     const c = await pool.connect();
-    c.release();
+    try {
+      sessionUser = (await c.query<{ u: string }>('SELECT session_user AS u')).rows[0]!.u;
+    } finally {
+      c.release();
+    }
   } catch (cause) {
     await pool.end().catch(() => {});
     throw toLedgerError(cause, `cannot connect to ${where}`);
@@ -92,16 +127,26 @@ async function openPg(url: string, max: number): Promise<Driver> {
   return {
     kind: 'server',
     where,
-    async transaction(fn) {
+    async transaction(fn, opts) {
       let client: PoolClient;
       try {
         client = await pool.connect();
       } catch (cause) {
         throw toLedgerError(cause, `cannot connect to ${where}`);
       }
+      // Logged in as the lane's role already: SET ROLE would change nothing.
+      const role = opts?.role !== undefined && opts.role !== sessionUser ? opts.role : undefined;
+      if (opts?.autocommit && role === undefined) {
+        try {
+          return await fn(wrap(client));
+        } finally {
+          client.release();
+        }
+      }
       let broken = false;
       try {
-        await client.query('BEGIN');
+        if (role === undefined) await client.query('BEGIN');
+        else await client.query(`BEGIN; ${setLocalRole(role)}`).catch((e: unknown) => Promise.reject(roleError(e, role)));
         const result = await fn(wrap(client));
         await client.query('COMMIT');
         return result;

@@ -64,6 +64,10 @@ export interface PullRequestRecord {
   headSha: string;
   state?: string;
   labels?: string[];
+  /** Branch it merges into, title and description (kept on update when not given). */
+  base?: string;
+  title?: string;
+  body?: string;
 }
 
 export interface PullRequest extends Required<PullRequestRecord> {
@@ -147,6 +151,9 @@ function toPullRequest(r: Record<string, unknown>): PullRequest {
     headSha: r.head_sha as string,
     state: r.state as string,
     labels: json(r.labels, []),
+    base: (r.base as string | undefined) ?? '',
+    title: (r.title as string | undefined) ?? '',
+    body: (r.body as string | undefined) ?? '',
     createdAt: iso(r.created_at),
     updatedAt: iso(r.updated_at),
   };
@@ -181,18 +188,32 @@ export class LaneTx {
     readonly lane: string,
   ) {}
 
-  /** Records a proposal (state `proposed`) and its `handoff.proposed` audit row. Propose lanes only. */
+  /**
+   * Records a proposal (state `proposed`) and its `handoff.proposed` audit row, in ONE statement.
+   * Propose lanes only. The same id, statement digest or nonce a second time is a REPLAY
+   * (details.which: id, statement_digest or nonce), answered by the unique indexes.
+   */
   async insertHandoff(h: NewHandoff): Promise<Handoff> {
-    const { rows } = await this.run('recording the proposal', () =>
-      this.sql.query(
-        `INSERT INTO handoffs (id, proposer_lane, statement_digest, artifact_digest, bundle_path, artifact_path, base_commit, target_branch, expires_at, title, nonce, meta)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12::jsonb) RETURNING *`,
-        [h.id, this.lane, h.statementDigest, h.artifactDigest, h.bundlePath, h.artifactPath, h.baseCommit, h.targetBranch, iso(h.expiresAt), h.title ?? '', h.nonce ?? null, JSON.stringify(h.meta ?? {})],
-      ),
-    );
-    const handoff = toHandoff(rows[0]!);
-    await this.appendAudit({ action: 'handoff.proposed', subject: h.id, payload: { statementDigest: h.statementDigest, artifactDigest: h.artifactDigest, baseCommit: h.baseCommit, targetBranch: h.targetBranch } });
-    return handoff;
+    const audit = { statementDigest: h.statementDigest, artifactDigest: h.artifactDigest, baseCommit: h.baseCommit, targetBranch: h.targetBranch };
+    try {
+      const { rows } = await this.sql.query(
+        `WITH h AS (
+           INSERT INTO handoffs (id, proposer_lane, statement_digest, artifact_digest, bundle_path, artifact_path, base_commit, target_branch, expires_at, title, nonce, meta)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12::jsonb) RETURNING *),
+         a AS (INSERT INTO audit_log (lane, action, subject, payload) SELECT $2, 'handoff.proposed', h.id, $13::jsonb FROM h RETURNING seq)
+         SELECT h.* FROM h`,
+        [h.id, this.lane, h.statementDigest, h.artifactDigest, h.bundlePath, h.artifactPath, h.baseCommit, h.targetBranch, iso(h.expiresAt), h.title ?? '', h.nonce ?? null, JSON.stringify(h.meta ?? {}), JSON.stringify(audit)],
+      );
+      return toHandoff(rows[0]!);
+    } catch (e) {
+      if (sqlState(e) === '23505') {
+        const constraint = String((e as { constraint?: string }).constraint ?? (e as Error).message);
+        const which = constraint.includes('nonce') ? 'nonce' : constraint.includes('statement_digest') ? 'statement_digest' : 'id';
+        const what = which === 'nonce' ? `nonce ${h.nonce}` : which === 'statement_digest' ? `statement ${h.statementDigest}` : `handoff ${h.id}`;
+        throw new LedgerError('REPLAY', `${what} is already recorded`, { cause: e, details: { which, id: h.id, statementDigest: h.statementDigest, sqlstate: '23505' } });
+      }
+      throw toLedgerError(e, 'recording the proposal');
+    }
   }
 
   /**
@@ -203,26 +224,113 @@ export class LaneTx {
    */
   async transitionHandoff(id: string, from: HandoffState | readonly HandoffState[], to: HandoffState, fields: TransitionFields = {}): Promise<Handoff> {
     const fromList = typeof from === 'string' ? [from] : [...from];
+    const { audit, meta: _meta, ...changed } = fields;
     const { rows } = await this.run(`moving handoff ${id} to ${to}`, () =>
       this.sql.query(
-        `UPDATE handoffs SET state = $2, executor_lane = $3, updated_at = now(),
-           branch = COALESCE($4, branch), commit_sha = COALESCE($5, commit_sha), pr_number = COALESCE($6, pr_number),
-           pr_url = COALESCE($7, pr_url), reject_reason = COALESCE($8, reject_reason), meta = meta || $9::jsonb
-         WHERE id = $1 AND state = ANY($10::text[]) RETURNING *`,
-        [id, to, this.lane, fields.branch ?? null, fields.commit ?? null, fields.prNumber ?? null, fields.prUrl ?? null, fields.rejectReason ?? null, JSON.stringify(fields.meta ?? {}), fromList],
+        `WITH u AS (
+           UPDATE handoffs SET state = $2, executor_lane = $3, updated_at = now(),
+             branch = COALESCE($4, branch), commit_sha = COALESCE($5, commit_sha), pr_number = COALESCE($6, pr_number),
+             pr_url = COALESCE($7, pr_url), reject_reason = COALESCE($8, reject_reason), meta = meta || $9::jsonb
+           WHERE id = $1 AND state = ANY($10::text[]) RETURNING *),
+         a AS (INSERT INTO audit_log (lane, action, subject, payload) SELECT $3, $11, u.id, $12::jsonb FROM u RETURNING seq)
+         SELECT u.* FROM u`,
+        [
+          id,
+          to,
+          this.lane,
+          fields.branch ?? null,
+          fields.commit ?? null,
+          fields.prNumber ?? null,
+          fields.prUrl ?? null,
+          fields.rejectReason ?? null,
+          JSON.stringify(fields.meta ?? {}),
+          fromList,
+          `handoff.${to}`,
+          JSON.stringify({ from: fromList, to, ...changed, ...(audit ?? {}) }),
+        ],
       ),
     );
-    if (rows.length === 0) {
-      const current = await this.getHandoff(id);
-      if (!current) throw new LedgerError('NOT_FOUND', `no handoff ${id}`, { details: { id } });
-      throw new LedgerError('STATE_CONFLICT', `handoff ${id} is ${current.state}${current.executorLane ? ` (held by lane ${current.executorLane})` : ''}, not ${fromList.join(' or ')}`, {
-        details: { id, expected: fromList, actual: current.state, executorLane: current.executorLane },
-      });
-    }
-    const handoff = toHandoff(rows[0]!);
+    if (rows.length === 0) throw await this.stateConflict(id, fromList);
+    return toHandoff(rows[0]!);
+  }
+
+  /**
+   * Moves handoff `id` from `from` to `pr_opened` together with its pull request record, in ONE
+   * statement with both audit rows (`pull_request.recorded`, then `handoff.pr_opened`). Nothing is
+   * written unless the handoff is still in one of `from`.
+   */
+  async openPullRequest(pr: PullRequestRecord, from: HandoffState | readonly HandoffState[], fields: Omit<TransitionFields, 'prNumber' | 'prUrl' | 'rejectReason'> = {}): Promise<{ handoff: Handoff; pullRequest: PullRequest }> {
+    const fromList = typeof from === 'string' ? [from] : [...from];
     const { audit, meta: _meta, ...changed } = fields;
-    await this.appendAudit({ action: `handoff.${to}`, subject: id, payload: { from: fromList, to, ...changed, ...(audit ?? {}) } });
-    return handoff;
+    const prAudit = { forge: pr.forge, number: pr.number, url: pr.url, headSha: pr.headSha };
+    const trAudit = { from: fromList, to: 'pr_opened', ...changed, prNumber: pr.number, prUrl: pr.url, ...(audit ?? {}) };
+    const { rows } = await this.run(`recording the pull request of ${pr.handoffId}`, () =>
+      this.sql.query(
+        `WITH u AS (
+           UPDATE handoffs SET state = 'pr_opened', executor_lane = $2, updated_at = now(), pr_number = $4, pr_url = $5,
+             branch = COALESCE($13, branch), commit_sha = COALESCE($14, commit_sha), meta = meta || $11::jsonb
+           WHERE id = $1 AND state = ANY($12::text[]) RETURNING *),
+         p AS (
+           INSERT INTO pull_requests (handoff_id, lane, forge, number, url, branch, head_sha, state, labels, base, title, body)
+           SELECT u.id, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, COALESCE($16, ''), COALESCE($17, ''), COALESCE($18, '') FROM u
+           ON CONFLICT (handoff_id) DO UPDATE SET state = EXCLUDED.state, labels = EXCLUDED.labels, head_sha = EXCLUDED.head_sha, url = EXCLUDED.url,
+             base = COALESCE($16, pull_requests.base), title = COALESCE($17, pull_requests.title), body = COALESCE($18, pull_requests.body), updated_at = now()
+           RETURNING *),
+         a AS (
+           INSERT INTO audit_log (lane, action, subject, payload)
+           SELECT $2, x.action, u.id, x.payload::jsonb FROM u, (VALUES (1, 'pull_request.recorded', $10), (2, 'handoff.pr_opened', $15)) AS x(ord, action, payload)
+           ORDER BY x.ord RETURNING seq)
+         SELECT to_jsonb(u.*) AS handoff, (SELECT to_jsonb(p.*) FROM p) AS pull_request FROM u`,
+        [
+          pr.handoffId,
+          this.lane,
+          pr.forge,
+          pr.number,
+          pr.url,
+          pr.branch,
+          pr.headSha,
+          pr.state ?? 'open',
+          JSON.stringify(pr.labels ?? []),
+          JSON.stringify(prAudit),
+          JSON.stringify(fields.meta ?? {}),
+          fromList,
+          fields.branch ?? null,
+          fields.commit ?? null,
+          JSON.stringify(trAudit),
+          pr.base ?? null,
+          pr.title ?? null,
+          pr.body ?? null,
+        ],
+      ),
+    );
+    if (rows.length === 0) throw await this.stateConflict(pr.handoffId, fromList);
+    const r = rows[0] as { handoff: unknown; pull_request: unknown };
+    return { handoff: toHandoff(json(r.handoff, {})), pullRequest: toPullRequest(json(r.pull_request, {})) };
+  }
+
+  /** Why a state change matched no row: NOT_FOUND, or STATE_CONFLICT with the actual state. */
+  private async stateConflict(id: string, fromList: readonly string[]): Promise<LedgerError> {
+    const current = await this.getHandoff(id);
+    if (!current) return new LedgerError('NOT_FOUND', `no handoff ${id}`, { details: { id } });
+    return new LedgerError('STATE_CONFLICT', `handoff ${id} is ${current.state}${current.executorLane ? ` (held by lane ${current.executorLane})` : ''}, not ${fromList.join(' or ')}`, {
+      details: { id, expected: fromList, actual: current.state, executorLane: current.executorLane },
+    });
+  }
+
+  /**
+   * Locks a `proposed` handoff for this transaction without changing it: the oldest unexpired one
+   * (`next`, skipping rows other executors hold: FOR UPDATE SKIP LOCKED), or the one with `id`
+   * (waiting for a holder to finish). Null when there is none, or `id` is no longer `proposed`.
+   * The executor verifies while it holds the row and moves it on (verified or rejected) in the same
+   * transaction; if it dies meanwhile, the row simply stays `proposed`.
+   */
+  async lockProposed(target: { id: string } | { next: true }): Promise<Handoff | null> {
+    const { rows } = await this.run('taking a pending handoff', () =>
+      'id' in target
+        ? this.sql.query(`SELECT * FROM handoffs WHERE id = $1 AND state = 'proposed' FOR UPDATE`, [target.id])
+        : this.sql.query(`SELECT * FROM handoffs WHERE state = 'proposed' AND expires_at > now() ORDER BY created_at, id LIMIT 1 FOR UPDATE SKIP LOCKED`),
+    );
+    return rows[0] ? toHandoff(rows[0]) : null;
   }
 
   /**
@@ -233,39 +341,37 @@ export class LaneTx {
   async claimNextPending(): Promise<Handoff | null> {
     const { rows } = await this.run('claiming the next pending handoff', () =>
       this.sql.query(
-        `UPDATE handoffs SET state = 'claimed', executor_lane = $1, updated_at = now()
-         WHERE id = (SELECT id FROM handoffs WHERE state = 'proposed' AND expires_at > now()
-                     ORDER BY created_at, id LIMIT 1 FOR UPDATE SKIP LOCKED)
-           AND state = 'proposed'
-         RETURNING *`,
+        `WITH u AS (
+           UPDATE handoffs SET state = 'claimed', executor_lane = $1, updated_at = now()
+           WHERE id = (SELECT id FROM handoffs WHERE state = 'proposed' AND expires_at > now()
+                       ORDER BY created_at, id LIMIT 1 FOR UPDATE SKIP LOCKED)
+             AND state = 'proposed'
+           RETURNING *),
+         a AS (INSERT INTO audit_log (lane, action, subject, payload) SELECT $1, 'handoff.claimed', u.id, '{"from":["proposed"],"to":"claimed"}'::jsonb FROM u RETURNING seq)
+         SELECT u.* FROM u`,
         [this.lane],
       ),
     );
-    if (rows.length === 0) return null;
-    const handoff = toHandoff(rows[0]!);
-    await this.appendAudit({ action: 'handoff.claimed', subject: handoff.id, payload: { from: ['proposed'], to: 'claimed' } });
-    return handoff;
+    return rows[0] ? toHandoff(rows[0]) : null;
   }
 
   /**
    * Marks a statement digest and nonce as used, once and forever. A second use of either throws
-   * REPLAY (details.constraint names which). Runs in a savepoint so the caller's transaction stays
-   * usable (for example to record the rejection).
+   * REPLAY (details.which names which, details.consumedBy the handoff that used it). The INSERT does
+   * nothing on conflict, so the caller's transaction stays usable (for example to record the rejection).
    */
   async consume(statementDigest: string, nonce: string, handoffId: string): Promise<void> {
-    await this.sql.query('SAVEPOINT duallane_consume');
-    try {
-      await this.sql.query('INSERT INTO consumed (statement_digest, nonce, handoff_id, lane) VALUES ($1, $2, $3, $4)', [statementDigest, nonce, handoffId, this.lane]);
-      await this.sql.query('RELEASE SAVEPOINT duallane_consume');
-    } catch (e) {
-      await this.sql.query('ROLLBACK TO SAVEPOINT duallane_consume');
-      if (sqlState(e) === '23505') {
-        const constraint = String((e as { constraint?: string }).constraint ?? (e as Error).message);
-        const which = constraint.includes('nonce') ? 'nonce' : 'statement_digest';
-        throw new LedgerError('REPLAY', `${which === 'nonce' ? `nonce ${nonce}` : `statement ${statementDigest}`} was already consumed`, { details: { which, statementDigest, nonce } });
-      }
-      throw toLedgerError(e, 'consuming the statement');
-    }
+    const { rows } = await this.run('consuming the statement', () =>
+      this.sql.query('INSERT INTO consumed (statement_digest, nonce, handoff_id, lane) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING RETURNING 1', [statementDigest, nonce, handoffId, this.lane]),
+    );
+    if (rows.length > 0) return;
+    const { rows: used } = await this.run('reading consumed', () =>
+      this.sql.query<{ statement_digest: string; handoff_id: string }>('SELECT statement_digest, handoff_id FROM consumed WHERE statement_digest = $1 OR nonce = $2 LIMIT 1', [statementDigest, nonce]),
+    );
+    const which = used[0]?.statement_digest === statementDigest ? 'statement_digest' : 'nonce';
+    throw new LedgerError('REPLAY', `${which === 'nonce' ? `nonce ${nonce}` : `statement ${statementDigest}`} was already consumed${used[0] ? ` by handoff ${used[0].handoff_id}` : ''}`, {
+      details: { which, statementDigest, nonce, ...(used[0] ? { consumedBy: used[0].handoff_id } : {}) },
+    });
   }
 
   async isConsumed(statementDigest: string, nonce?: string): Promise<boolean> {
@@ -291,14 +397,31 @@ export class LaneTx {
   async recordPullRequest(pr: PullRequestRecord): Promise<PullRequest> {
     const { rows } = await this.run('recording the pull request', () =>
       this.sql.query(
-        `INSERT INTO pull_requests (handoff_id, lane, forge, number, url, branch, head_sha, state, labels)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb)
-         ON CONFLICT (handoff_id) DO UPDATE SET state = EXCLUDED.state, labels = EXCLUDED.labels, head_sha = EXCLUDED.head_sha, url = EXCLUDED.url, updated_at = now()
-         RETURNING *`,
-        [pr.handoffId, this.lane, pr.forge, pr.number, pr.url, pr.branch, pr.headSha, pr.state ?? 'open', JSON.stringify(pr.labels ?? [])],
+        `WITH p AS (
+           INSERT INTO pull_requests (handoff_id, lane, forge, number, url, branch, head_sha, state, labels, base, title, body)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, COALESCE($11, ''), COALESCE($12, ''), COALESCE($13, ''))
+           ON CONFLICT (handoff_id) DO UPDATE SET state = EXCLUDED.state, labels = EXCLUDED.labels, head_sha = EXCLUDED.head_sha, url = EXCLUDED.url,
+             base = COALESCE($11, pull_requests.base), title = COALESCE($12, pull_requests.title), body = COALESCE($13, pull_requests.body), updated_at = now()
+           RETURNING *),
+         a AS (INSERT INTO audit_log (lane, action, subject, payload) SELECT $2, 'pull_request.recorded', p.handoff_id, $10::jsonb FROM p RETURNING seq)
+         SELECT p.* FROM p`,
+        [
+          pr.handoffId,
+          this.lane,
+          pr.forge,
+          pr.number,
+          pr.url,
+          pr.branch,
+          pr.headSha,
+          pr.state ?? 'open',
+          JSON.stringify(pr.labels ?? []),
+          JSON.stringify({ forge: pr.forge, number: pr.number, url: pr.url, headSha: pr.headSha }),
+          pr.base ?? null,
+          pr.title ?? null,
+          pr.body ?? null,
+        ],
       ),
     );
-    await this.appendAudit({ action: 'pull_request.recorded', subject: pr.handoffId, payload: { forge: pr.forge, number: pr.number, url: pr.url, headSha: pr.headSha } });
     return toPullRequest(rows[0]!);
   }
 

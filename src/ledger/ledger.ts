@@ -1,11 +1,11 @@
 import { isDuallaneError, type DuallaneConfig, type LaneConfig } from '../config/index.js';
 import { verifyAuditChain, type AuditReport } from './audit-chain.js';
-import { openDriver, type Driver, type LedgerTarget, type SqlTx } from './driver.js';
+import { openDriver, type Driver, type LedgerTarget, type SqlTx, type TransactionOptions } from './driver.js';
 import { ADMIN_LANE, LaneTx } from './lane-tx.js';
 import { LedgerError, sqlState, toLedgerError } from './ledger-error.js';
 import { migrate, type MigrateResult } from './migrate.js';
 import { AUDIT_CONTENT_SQL, MIGRATIONS, type Migration } from './migrations.js';
-import { quoteIdent, rolesSql } from './roles.js';
+import { rolesSql } from './roles.js';
 
 export interface LedgerOptions {
   /** The configured lanes (name -> role); `withLane` refuses any other lane. */
@@ -82,18 +82,15 @@ export class Ledger {
    * it throws. In server mode each lane's process logs in as its own role, so it cannot act for
    * another lane; in embedded mode the session is a superuser and SET ROLE is a guard against
    * mistakes, not a boundary against a hostile process.
+   *
+   * `autocommit`: fn's writes are a single statement (insertHandoff, transitionHandoff,
+   * openPullRequest carry their audit row in that statement), so where no role switch is needed
+   * (server mode, logged in as the lane) it runs without BEGIN/COMMIT round trips.
    */
-  async withLane<T>(laneName: string, fn: (tx: LaneTx) => Promise<T>): Promise<T> {
+  async withLane<T>(laneName: string, fn: (tx: LaneTx) => Promise<T>, opts: { autocommit?: boolean } = {}): Promise<T> {
     const lane = this.lanes.get(laneName);
     if (!lane) throw new LedgerError('LANE_UNKNOWN', `no lane named ${JSON.stringify(laneName)} is configured for this ledger`);
-    return this.transaction(async (sql) => {
-      try {
-        await sql.query(`SET LOCAL ROLE ${quoteIdent(lane.db.role)}`);
-      } catch (e) {
-        throw toLedgerError(e, `acting as lane ${lane.name} (role ${lane.db.role})`);
-      }
-      return fn(new LaneTx(sql, lane.name));
-    });
+    return this.transaction((sql) => fn(new LaneTx(sql, lane.name)), { role: lane.db.role, autocommit: opts.autocommit });
   }
 
   /** Runs `fn` in one transaction as the connected user (an administrator; no role switch). */
@@ -138,9 +135,9 @@ export class Ledger {
     return this.driver.close();
   }
 
-  private async transaction<T>(fn: (sql: SqlTx) => Promise<T>): Promise<T> {
+  private async transaction<T>(fn: (sql: SqlTx) => Promise<T>, opts?: TransactionOptions): Promise<T> {
     try {
-      return await this.driver.transaction(fn);
+      return await this.driver.transaction(fn, opts);
     } catch (e) {
       if (isDuallaneError(e) || e instanceof RollbackMarker) throw e;
       if (sqlState(e) || (e as NodeJS.ErrnoException)?.code) throw toLedgerError(e, `ledger ${this.driver.where}`);

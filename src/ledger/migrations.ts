@@ -254,9 +254,21 @@ END $$;
 CREATE TRIGGER handoffs_guard BEFORE UPDATE ON handoffs FOR EACH ROW EXECUTE FUNCTION duallane_handoff_guard();
 `;
 
+const V3 = `
+-- A nonce is single-use from the moment it is proposed: the unique index answers replays at
+-- propose time in the INSERT itself, without a lookup before it.
+CREATE UNIQUE INDEX handoffs_nonce_unique ON handoffs (nonce) WHERE nonce IS NOT NULL;
+
+-- A local pull request is a whole record: what it merges into, its title and its description.
+ALTER TABLE pull_requests ADD COLUMN base text NOT NULL DEFAULT '';
+ALTER TABLE pull_requests ADD COLUMN title text NOT NULL DEFAULT '';
+ALTER TABLE pull_requests ADD COLUMN body text NOT NULL DEFAULT '';
+`;
+
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: 'ledger, lanes and the hash-chained audit log', sql: V1 },
   { version: 2, name: 'handoff state machine guard', sql: V2 },
+  { version: 3, name: 'unique proposal nonce; pull request base, title and body', sql: V3 },
 ];
 
 /** Tables of the current schema, in the order privileges are listed. */

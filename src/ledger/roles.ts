@@ -40,7 +40,7 @@ export const LANE_PRIVILEGES: Record<LaneKind, Partial<Record<LedgerTable, Table
       updateColumns: ['state', 'executor_lane', 'branch', 'commit_sha', 'pr_number', 'pr_url', 'reject_reason', 'meta', 'updated_at'],
     },
     consumed: { table: ['SELECT', 'INSERT'] },
-    pull_requests: { table: ['SELECT', 'INSERT'], updateColumns: ['state', 'labels', 'head_sha', 'url', 'updated_at'] },
+    pull_requests: { table: ['SELECT', 'INSERT'], updateColumns: ['state', 'labels', 'head_sha', 'url', 'base', 'title', 'body', 'updated_at'] },
     lane_runs: READ,
     alerts: READ,
     audit_log: { table: ['SELECT', 'INSERT'] },

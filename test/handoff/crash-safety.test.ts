@@ -26,10 +26,12 @@ describe('accept is crash-safe at every step boundary', () => {
       expect(crashed.code).toBe(-1); // killed by SIGKILL: no exit status
       const after = await w.json(['handoff', 'show', p.id]);
       expect(after.data.state).not.toBe('pr_opened');
+      // Killed inside the transaction that holds and verifies the proposal: nothing of it remains.
+      if (step === 'claimed') expect(after.data.state).toBe('proposed');
 
       const rerun = await w.json(['handoff', 'accept', '--next', '--lane', 'claude']);
       expect(rerun.r.code).toBe(0);
-      expect(rerun.data).toMatchObject({ id: p.id, state: 'pr_opened', resumed: true, pr: { number: 1 } });
+      expect(rerun.data).toMatchObject({ id: p.id, state: 'pr_opened', resumed: step !== 'claimed', pr: { number: 1 } });
       // A third run is a no-op.
       const third = await w.json(['handoff', 'accept', p.id, '--lane', 'claude']);
       expect(third.data).toMatchObject({ commit: rerun.data.commit, pr: { number: 1 } });

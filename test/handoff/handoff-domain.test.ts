@@ -177,6 +177,13 @@ describe.skipIf(!pgOk)('accept --next on PostgreSQL', () => {
     expect(rows.every((h) => h.state === 'pr_opened')).toBe(true);
     const prs = await adminLedger.withAdmin((tx) => tx.listPullRequests());
     expect(prs.map((p) => p.number).sort((a, b) => a - b)).toEqual(Array.from({ length: N }, (_, i) => i + 1));
+    // Each local pull request is a whole record: base branch, title and description.
+    const byId = new Map(rows.map((h) => [h.id, h]));
+    for (const p of prs) {
+      expect(p.base).toBe(byId.get(p.handoffId)!.targetBranch);
+      expect(p.title).toBe(byId.get(p.handoffId)!.title);
+      expect(p.body).toContain(`Handoff \`${p.handoffId}\``);
+    }
     expect(git('for-each-ref', '--format=%(refname)', 'refs/heads/lane/').split('\n')).toHaveLength(N);
   }, 300_000);
 });

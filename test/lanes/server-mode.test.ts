@@ -86,9 +86,9 @@ describe.skipIf(!pgOk)('server mode on a fresh PostgreSQL database, each lane lo
   it('db migrate and db roles apply as the administrator, idempotently', async () => {
     const m1 = await runCliClean(['db', 'migrate', '--dir', b.dir, '--json'], { env: env('admin') });
     expect(m1.code, m1.stderr).toBe(0);
-    expect(parseJson(m1)).toMatchObject({ applied: [1, 2], current: 2, ledger: { kind: 'server' } });
+    expect(parseJson(m1)).toMatchObject({ applied: [1, 2, 3], current: 3, ledger: { kind: 'server' } });
     const m2 = await runCliClean(['db', 'migrate', '--dir', b.dir, '--json'], { env: env('admin') });
-    expect(parseJson(m2)).toMatchObject({ applied: [], current: 2 });
+    expect(parseJson(m2)).toMatchObject({ applied: [], current: 3 });
     for (let i = 0; i < 2; i++) {
       const r = await runCliClean(['db', 'roles', 'apply', '--dir', b.dir], { env: env('admin') });
       expect(r.code, r.stderr).toBe(0);
