@@ -41,6 +41,16 @@ describe('patchStrategicMerge', () => {
     expect(applyStrategicMerge(other, patch)).toEqual(other);
   });
 
+  it('global anchor in a list the resource does not have fails the whole patch; a conditional one only drops its element', () => {
+    const patch = { metadata: { labels: { '+(scratch)': 'yes' } }, spec: { volumes: [{ '<(emptyDir)': {} }] } };
+    const bare = { metadata: { name: 'a' }, spec: { containers: [{ name: 'c', image: 'busybox' }] } };
+    expect(applyStrategicMerge(bare, patch)).toEqual(bare);
+    const withTmp = { metadata: { name: 'b' }, spec: { volumes: [{ name: 'tmp', emptyDir: {} }] } };
+    expect(applyStrategicMerge(withTmp, patch)).toEqual({ metadata: { name: 'b', labels: { scratch: 'yes' } }, spec: { volumes: [{ name: 'tmp', emptyDir: {} }] } });
+    const cond = { metadata: { labels: { tier: 'web' } }, spec: { volumes: [{ '(emptyDir)': {}, name: 'x' }] } };
+    expect(applyStrategicMerge(bare, cond)).toEqual({ ...bare, metadata: { name: 'a', labels: { tier: 'web' } } });
+  });
+
   it('conditional element in nested lists: ports named secure*', () => {
     const ep = { subsets: [{ ports: [{ name: 'secure-https', port: 443 }, { name: 'http', port: 80 }] }] };
     expect(applyStrategicMerge(ep, { subsets: [{ ports: [{ '(name)': 'secure*', port: 6443 }] }] })).toEqual({ subsets: [{ ports: [{ name: 'secure-https', port: 6443 }, { name: 'http', port: 80 }] }] });

@@ -77,27 +77,36 @@ function mergeList(res: unknown, pat: unknown[]): unknown {
   if (pat.length > 0 && pat.every(isObj)) {
     if (pat.some(hasConditionsDeep)) {
       // Conditional elements patch every resource element they match; others stay.
-      if (!resList) return res;
-      let anyGlobalOk = false;
-      let hasGlobal = false;
+      if (!resList) {
+        // Kyverno (processListOfMaps with no resource list) checks each conditional element against
+        // nothing: a global anchor then fails the whole patch, a conditional anchor drops the element.
+        checkAgainstMissing(pat);
+        const plain = (pat as Obj[]).filter((p) => !hasConditionsDeep(p));
+        return plain.length ? mergeList(res, plain) : res;
+      }
+      // Per pattern element, as Kyverno's processListOfMaps: a global anchor that failed on some
+      // resource element and held on none fails the whole patch.
+      const globalOk = pat.map(() => false);
+      const globalFailed = pat.map(() => false);
       const out = resList.map((r) => {
         let cur = r;
-        for (const p of pat as Obj[]) {
-          if (!hasConditionsDeep(p)) continue;
-          if (Object.keys(p).some((k) => parseAnchor(k)?.kind === 'global')) hasGlobal = true;
-          if (!isObj(cur)) continue;
+        (pat as Obj[]).forEach((p, i) => {
+          if (!hasConditionsDeep(p) || !isObj(cur)) return;
           try {
             cur = mergeValue(cur, p);
-            anyGlobalOk = true;
+            globalOk[i] = true;
           } catch (e) {
-            if (e instanceof ConditionFailed) continue;
-            if (e instanceof GlobalFailed) continue;
+            if (e instanceof ConditionFailed) return;
+            if (e instanceof GlobalFailed) {
+              globalFailed[i] = true;
+              return;
+            }
             throw e;
           }
-        }
+        });
         return cur;
       });
-      if (hasGlobal && !anyGlobalOk) throw new GlobalFailed('list');
+      if (globalFailed.some((f, i) => f && !globalOk[i])) throw new GlobalFailed('list');
       // Unconditional elements in the same list merge by key as usual.
       const plain = (pat as Obj[]).filter((p) => !hasConditionsDeep(p));
       return plain.length ? mergeList(out, plain) : out;
@@ -117,11 +126,40 @@ function mergeList(res: unknown, pat: unknown[]): unknown {
   return strip(pat);
 }
 
+/**
+ * Anchors checked against a resource value that does not exist, as Kyverno's strategic-merge
+ * preprocessing does: at each map level global anchors first (GlobalFailed), then conditional ones
+ * (ConditionFailed); below that, non-anchor fields are checked against nothing too; in a list of
+ * maps, an element whose condition fails is dropped and only global failures propagate.
+ */
+function checkAgainstMissing(p: unknown): void {
+  if (Array.isArray(p)) {
+    for (const e of p) {
+      if (!isObj(e) || !hasConditionsDeep(e)) continue;
+      try {
+        checkAgainstMissing(e);
+      } catch (err) {
+        if (err instanceof ConditionFailed) continue;
+        throw err;
+      }
+    }
+    return;
+  }
+  if (!isObj(p)) return;
+  const anchors = Object.keys(p).map((k) => parseAnchor(k));
+  if (anchors.some((a) => a?.kind === 'global')) throw new GlobalFailed('missing');
+  if (anchors.some((a) => a?.kind === 'condition')) throw new ConditionFailed('missing');
+  for (const [k, v] of Object.entries(p)) if (!parseAnchor(k)) checkAgainstMissing(v);
+}
+
 function mergeValue(res: unknown, pat: unknown): unknown {
   if (Array.isArray(pat)) return mergeList(res, pat);
   if (!isObj(pat)) return pat;
   if (!isObj(res)) {
-    if (hasConditions(pat)) throw new ConditionFailed('structure');
+    if (hasConditions(pat)) {
+      checkAgainstMissing(pat);
+      throw new ConditionFailed('structure');
+    }
     return strip(pat);
   }
   checkConditions(res, pat);
@@ -143,7 +181,8 @@ function mergeValue(res: unknown, pat: unknown): unknown {
       delete out[k];
       continue;
     }
-    out[k] = mergeValue(out[k], v);
+    const merged = mergeValue(out[k], v);
+    if (merged !== undefined || k in out) out[k] = merged;
   }
   return out;
 }
