@@ -122,6 +122,32 @@ describe('policy test runner', () => {
     expect(r.summary.fail).toBe(3);
   });
 
+  it('a namespaced Policy is found by ns/name and by its bare name, unless a ClusterPolicy has that name', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'kt-nspol-'));
+    const pol = (kind: string, ns: string, label: string) => `apiVersion: kyverno.io/v1
+kind: ${kind}
+metadata: {name: needs-owner${ns ? `, namespace: ${ns}` : ''}}
+spec:
+  rules:
+    - name: owner
+      match: {any: [{resources: {kinds: [ConfigMap]}}]}
+      validate: {message: owner label, pattern: {metadata: {labels: {${label}: "?*"}}}}
+`;
+    await writeFile(join(root, 'pol.yaml'), pol('Policy', 'shop', 'owner'));
+    await writeFile(join(root, 'res.yaml'), 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: prices, namespace: shop, labels: {owner: ann}}\n');
+    const test = (rows: string) => `apiVersion: cli.kyverno.io/v1alpha1\nkind: Test\nmetadata: {name: t}\npolicies: [pol.yaml]\nresources: [res.yaml]\nresults:\n${rows}`;
+    await writeFile(join(root, 'kyverno-test.yaml'), test(`  - {policy: needs-owner, rule: owner, kind: ConfigMap, resources: [prices], result: pass}
+  - {policy: shop/needs-owner, rule: owner, kind: ConfigMap, resources: [shop/prices], result: pass}
+`));
+    let r = await runTests([root]);
+    expect(r.tests[0]!.rows.map((x) => x.reason)).toEqual(['Ok', 'Ok']);
+    // With a ClusterPolicy of the same name, the bare name means the ClusterPolicy only.
+    await writeFile(join(root, 'cpol.yaml'), pol('ClusterPolicy', '', 'team'));
+    await writeFile(join(root, 'kyverno-test.yaml'), test(`  - {policy: needs-owner, rule: owner, kind: ConfigMap, resources: [prices], result: fail}\n`).replace('[pol.yaml]', '[pol.yaml, cpol.yaml]'));
+    r = await runTests([root]);
+    expect(r.tests[0]!.rows.map((x) => x.reason)).toEqual(['Ok']);
+  });
+
   it('per-resource values set request.operation (preconditions then skip)', async () => {
     const extra = `---
 apiVersion: v1

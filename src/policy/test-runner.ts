@@ -352,13 +352,21 @@ export function checkResults(results: TestResultSpec[], responses: (PolicyRespon
   let id = 1;
   // Index by policy, kind and resource name: test files list thousands of results.
   const index = new Map<string, (PolicyResponse & { policyKey?: string })[]>();
+  const clusterPolicyNames = new Set(responses.filter((r) => (r.policyKey ?? r.policy) === r.policy).map((r) => r.policy));
   for (const r of responses) {
-    for (const name of [r.resource.name, r.resource.namespace ? `${r.resource.namespace}/${r.resource.name}` : undefined]) {
-      if (name === undefined) continue;
-      const key = `${r.policyKey ?? r.policy}\u0000${r.resource.kind}\u0000${name}`;
-      const list = index.get(key) ?? [];
-      if (!list.includes(r)) list.push(r);
-      index.set(key, list);
+    // A namespaced Policy is named `ns/name` (Kyverno 1.11+ CLI, cache.MetaObjectToName) or by its bare
+    // name (earlier CLIs, and Kyverno's own generate tests still use it): both find it.
+    // (The bare name is not used when a ClusterPolicy has it.)
+    const policyNames = new Set([r.policyKey ?? r.policy]);
+    if (!clusterPolicyNames.has(r.policy)) policyNames.add(r.policy);
+    for (const pol of policyNames) {
+      for (const name of [r.resource.name, r.resource.namespace ? `${r.resource.namespace}/${r.resource.name}` : undefined]) {
+        if (name === undefined) continue;
+        const key = `${pol}\u0000${r.resource.kind}\u0000${name}`;
+        const list = index.get(key) ?? [];
+        if (!list.includes(r)) list.push(r);
+        index.set(key, list);
+      }
     }
   }
   for (const t of results) {
