@@ -10,7 +10,8 @@
 //   2. execute lane, one transaction: lockProposed({ next }) (FOR UPDATE SKIP LOCKED), then verify
 //      while holding the row — verifyBundle on the key-signed DSSE bundle (signed up front, outside
 //      the timing, like the proposer's own work) + parseHandoffPredicate + the ledger-binding
-//      comparisons — then consume (unique insert = single use) + proposed->verified;
+//      comparisons — then consumeAndTransition: the unique insert into consumed (= single use) and
+//      proposed->verified with its audit row, one statement;
 //   3. execute lane, one statement each, autocommit: verified->applied; openPullRequest (the PR
 //      record + applied->pr_opened + both audit rows).
 // Not counted: reading bundle/artifact from the content store, git (tree, commit), the forge, the
@@ -144,8 +145,7 @@ async function acceptOne(ledger, byId, t) {
     const pr = await verifyOne(byId.get(locked.id), locked);
     t.verify += now() - v0;
     const c0 = now();
-    await tx.consume(locked.statementDigest, pr.nonce, locked.id);
-    const out = await tx.transitionHandoff(locked.id, 'proposed', 'verified', { meta: { verifiedAt: new Date().toISOString() }, audit: { checks: 11 } });
+    const out = await tx.consumeAndTransition(locked.id, { statementDigest: locked.statementDigest, nonce: pr.nonce }, 'proposed', 'verified', { meta: { verifiedAt: new Date().toISOString() }, audit: { checks: 11 } });
     t.consumeVerified += now() - c0;
     return out;
   });
@@ -371,7 +371,7 @@ if (unavailable) {
       rate: `${r.rate.toFixed(1)} handoffs/s`,
       ratio,
       goal: 0.25,
-      extra: `${v.note}; 4 transactions (3 single-statement autocommits + 1 of BEGIN, lock, consume, transition, COMMIT), 7 round trips, 5 audit rows + 1 verifyBundle per handoff; ${phaseSummary(r)}`,
+      extra: `${v.note}; 4 transactions (3 single-statement autocommits + 1 of BEGIN, lock, consume+transition, COMMIT), 7 round trips, 5 audit rows + 1 verifyBundle per handoff; ${phaseSummary(r)}`,
       pass: ratio >= 0.25 && v.ok,
     });
     }

@@ -152,10 +152,16 @@ async function takeAndVerify(ctx: HandoffContext, lane: LaneConfig, target: { id
     if (!h) return null;
     const step = stepper(ctx, lane, h.id);
     step('claimed');
-    let v: Verified;
     try {
-      v = await verifyProposal(ctx, { ...h, executorLane: lane.name }, { checkExpiry: true, singleUse: false });
-      await tx.consume(h.statementDigest, v.predicate.nonce, h.id);
+      const v = await verifyProposal(ctx, { ...h, executorLane: lane.name }, { checkExpiry: true, singleUse: false });
+      // The unique insert into consumed is the single-use check, in the same statement as the move.
+      v.checks.push({ check: 'single-use', ok: true });
+      const verifiedAt = ctx.now().toISOString();
+      const handoff = await tx.consumeAndTransition(h.id, { statementDigest: h.statementDigest, nonce: v.predicate.nonce }, 'proposed', 'verified', {
+        meta: { verifiedAt, verification: v.checks },
+        audit: { checks: v.checks.length },
+      });
+      return { handoff, verified: v };
     } catch (e) {
       const err = e instanceof LedgerError && e.code === 'REPLAY' ? new HandoffError('REPLAY', e.message, { cause: e, details: e.details }) : e;
       if (err instanceof HandoffError && REJECTING.has(err.code)) {
@@ -164,10 +170,6 @@ async function takeAndVerify(ctx: HandoffContext, lane: LaneConfig, target: { id
       }
       throw err;
     }
-    v.checks.push({ check: 'single-use', ok: true });
-    const verifiedAt = ctx.now().toISOString();
-    const handoff = await tx.transitionHandoff(h.id, 'proposed', 'verified', { meta: { verifiedAt, verification: v.checks }, audit: { checks: v.checks.length } });
-    return { handoff, verified: v };
   });
   if (outcome instanceof HandoffError) throw outcome;
   return outcome;

@@ -223,35 +223,60 @@ export class LaneTx {
    * row-level security stops a lane from moving a handoff another executor already holds.
    */
   async transitionHandoff(id: string, from: HandoffState | readonly HandoffState[], to: HandoffState, fields: TransitionFields = {}): Promise<Handoff> {
-    const fromList = typeof from === 'string' ? [from] : [...from];
+    return this.move(id, typeof from === 'string' ? [from] : [...from], to, fields);
+  }
+
+  /**
+   * The single-use check of an acceptance and its state change in ONE statement: inserts the
+   * statement digest and nonce into `consumed` (both unique) and moves the handoff from `from` to
+   * `to` with its audit row. REPLAY (details.which, details.consumedBy) and nothing written when
+   * either was used before; STATE_CONFLICT / NOT_FOUND as transitionHandoff.
+   */
+  async consumeAndTransition(id: string, use: { statementDigest: string; nonce: string }, from: HandoffState | readonly HandoffState[], to: HandoffState, fields: TransitionFields = {}): Promise<Handoff> {
+    return this.move(id, typeof from === 'string' ? [from] : [...from], to, fields, use);
+  }
+
+  private async move(id: string, fromList: string[], to: HandoffState, fields: TransitionFields, use?: { statementDigest: string; nonce: string }): Promise<Handoff> {
     const { audit, meta: _meta, ...changed } = fields;
+    const params: unknown[] = [
+      id,
+      to,
+      this.lane,
+      fields.branch ?? null,
+      fields.commit ?? null,
+      fields.prNumber ?? null,
+      fields.prUrl ?? null,
+      fields.rejectReason ?? null,
+      JSON.stringify(fields.meta ?? {}),
+      fromList,
+      `handoff.${to}`,
+      JSON.stringify({ from: fromList, to, ...changed, ...(audit ?? {}) }),
+    ];
+    // With `use`, the consumed row is written only while the handoff is in `from`, and the move only
+    // if that row was written (no conflict): both or neither.
+    const consume = use
+      ? `c AS (INSERT INTO consumed (statement_digest, nonce, handoff_id, lane)
+               SELECT $13, $14, $1, $3 WHERE EXISTS (SELECT 1 FROM handoffs WHERE id = $1 AND state = ANY($10::text[]))
+               ON CONFLICT DO NOTHING RETURNING 1),
+         `
+      : '';
+    if (use) params.push(use.statementDigest, use.nonce);
     const { rows } = await this.run(`moving handoff ${id} to ${to}`, () =>
       this.sql.query(
-        `WITH u AS (
+        `WITH ${consume}u AS (
            UPDATE handoffs SET state = $2, executor_lane = $3, updated_at = now(),
              branch = COALESCE($4, branch), commit_sha = COALESCE($5, commit_sha), pr_number = COALESCE($6, pr_number),
              pr_url = COALESCE($7, pr_url), reject_reason = COALESCE($8, reject_reason), meta = meta || $9::jsonb
-           WHERE id = $1 AND state = ANY($10::text[]) RETURNING *),
+           WHERE id = $1 AND state = ANY($10::text[])${use ? ' AND EXISTS (SELECT 1 FROM c)' : ''} RETURNING *),
          a AS (INSERT INTO audit_log (lane, action, subject, payload) SELECT $3, $11, u.id, $12::jsonb FROM u RETURNING seq)
          SELECT u.* FROM u`,
-        [
-          id,
-          to,
-          this.lane,
-          fields.branch ?? null,
-          fields.commit ?? null,
-          fields.prNumber ?? null,
-          fields.prUrl ?? null,
-          fields.rejectReason ?? null,
-          JSON.stringify(fields.meta ?? {}),
-          fromList,
-          `handoff.${to}`,
-          JSON.stringify({ from: fromList, to, ...changed, ...(audit ?? {}) }),
-        ],
+        params,
       ),
     );
-    if (rows.length === 0) throw await this.stateConflict(id, fromList);
-    return toHandoff(rows[0]!);
+    if (rows.length > 0) return toHandoff(rows[0]!);
+    const conflict = await this.stateConflict(id, fromList);
+    if (use && conflict.code === 'STATE_CONFLICT' && fromList.includes(String(conflict.details?.actual))) throw await this.replayError(use.statementDigest, use.nonce);
+    throw conflict;
   }
 
   /**
@@ -364,12 +389,16 @@ export class LaneTx {
     const { rows } = await this.run('consuming the statement', () =>
       this.sql.query('INSERT INTO consumed (statement_digest, nonce, handoff_id, lane) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING RETURNING 1', [statementDigest, nonce, handoffId, this.lane]),
     );
-    if (rows.length > 0) return;
+    if (rows.length === 0) throw await this.replayError(statementDigest, nonce);
+  }
+
+  /** REPLAY naming which of the two was used before, and by which handoff. */
+  private async replayError(statementDigest: string, nonce: string): Promise<LedgerError> {
     const { rows: used } = await this.run('reading consumed', () =>
       this.sql.query<{ statement_digest: string; handoff_id: string }>('SELECT statement_digest, handoff_id FROM consumed WHERE statement_digest = $1 OR nonce = $2 LIMIT 1', [statementDigest, nonce]),
     );
     const which = used[0]?.statement_digest === statementDigest ? 'statement_digest' : 'nonce';
-    throw new LedgerError('REPLAY', `${which === 'nonce' ? `nonce ${nonce}` : `statement ${statementDigest}`} was already consumed${used[0] ? ` by handoff ${used[0].handoff_id}` : ''}`, {
+    return new LedgerError('REPLAY', `${which === 'nonce' ? `nonce ${nonce}` : `statement ${statementDigest}`} was already consumed${used[0] ? ` by handoff ${used[0].handoff_id}` : ''}`, {
       details: { which, statementDigest, nonce, ...(used[0] ? { consumedBy: used[0].handoff_id } : {}) },
     });
   }

@@ -259,6 +259,45 @@ const V3 = `
 -- propose time in the INSERT itself, without a lookup before it.
 CREATE UNIQUE INDEX handoffs_nonce_unique ON handoffs (nonce) WHERE nonce IS NOT NULL;
 
+-- The chain head row is now the appenders' lock and is moved in ONE statement (prev_hash keeps the
+-- hash it replaced, so RETURNING hands the trigger both). Same chain, same hashes as before; the
+-- advisory lock is only taken to create the head for the very first row.
+ALTER TABLE audit_head ADD COLUMN prev_hash text;
+
+CREATE OR REPLACE FUNCTION duallane_audit_chain() RETURNS trigger
+  LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public
+AS $$
+DECLARE
+  v_content text;
+BEGIN
+  NEW.created_at := now();
+  v_content := ${AUDIT_CONTENT_SQL('NEW')};
+  UPDATE public.audit_head SET seq = seq + 1, prev_hash = hash,
+         hash = encode(sha256(convert_to(hash || E'\\n' || v_content, 'UTF8')), 'hex')
+   WHERE singleton RETURNING seq, prev_hash, hash INTO NEW.seq, NEW.prev_hash, NEW.hash;
+  IF NOT FOUND THEN
+    PERFORM pg_advisory_xact_lock(74217301);
+    UPDATE public.audit_head SET seq = seq + 1, prev_hash = hash,
+           hash = encode(sha256(convert_to(hash || E'\\n' || v_content, 'UTF8')), 'hex')
+     WHERE singleton RETURNING seq, prev_hash, hash INTO NEW.seq, NEW.prev_hash, NEW.hash;
+    IF NOT FOUND THEN
+      IF EXISTS (SELECT 1 FROM public.audit_log) THEN
+        RAISE EXCEPTION 'the audit chain head record is missing (run duallane db verify-audit)' USING ERRCODE = 'XX001';
+      END IF;
+      NEW.seq := 1;
+      NEW.prev_hash := '${GENESIS_HASH}';
+      NEW.hash := encode(sha256(convert_to(NEW.prev_hash || E'\\n' || v_content, 'UTF8')), 'hex');
+      INSERT INTO public.audit_head (singleton, seq, hash, prev_hash) VALUES (true, NEW.seq, NEW.hash, NEW.prev_hash);
+    END IF;
+  END IF;
+  RETURN NEW;
+END $$;
+
+-- lane_runs is fed only by lane.run rows: the trigger is not even called for the others.
+DROP TRIGGER audit_log_lane_run ON audit_log;
+CREATE TRIGGER audit_log_lane_run AFTER INSERT ON audit_log FOR EACH ROW WHEN (NEW.action = 'lane.run')
+  EXECUTE FUNCTION duallane_lane_run_from_audit();
+
 -- A local pull request is a whole record: what it merges into, its title and its description.
 ALTER TABLE pull_requests ADD COLUMN base text NOT NULL DEFAULT '';
 ALTER TABLE pull_requests ADD COLUMN title text NOT NULL DEFAULT '';
@@ -268,7 +307,7 @@ ALTER TABLE pull_requests ADD COLUMN body text NOT NULL DEFAULT '';
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: 'ledger, lanes and the hash-chained audit log', sql: V1 },
   { version: 2, name: 'handoff state machine guard', sql: V2 },
-  { version: 3, name: 'unique proposal nonce; pull request base, title and body', sql: V3 },
+  { version: 3, name: 'unique proposal nonce; one-statement audit chain head; pull request base, title and body', sql: V3 },
 ];
 
 /** Tables of the current schema, in the order privileges are listed. */

@@ -1,0 +1,133 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Ledger } from '../../src/ledger/index.js';
+import { gatePostgres } from '../support/services.js';
+import { embeddedBackend, newHandoff, postgresBackend, type Backend } from './backends.js';
+
+// A state change and its audit row are ONE statement: both or neither, whatever fails. These pin the
+// negative cases (replays, wrong states) of the one-statement methods, autocommit included.
+const pgOk = await gatePostgres();
+
+const backends: [string, () => Promise<Backend>, boolean][] = [
+  ['embedded (PGlite)', embeddedBackend, true],
+  ['postgres', () => postgresBackend(), pgOk],
+];
+
+async function errorOf(p: Promise<unknown>): Promise<{ code?: string; details?: Record<string, unknown> }> {
+  try {
+    await p;
+  } catch (e) {
+    return e as { code?: string; details?: Record<string, unknown> };
+  }
+  throw new Error('expected a rejection');
+}
+
+describe.each(backends)('one-statement state changes on %s', (_name, make, enabled) => {
+  let b: Backend;
+  let codex: Ledger;
+  let claude: Ledger;
+  const audit = async (subject: string) => (await b.admin.withAdmin((tx) => tx.listAudit())).filter((r) => r.subject === subject).map((r) => r.action);
+  const consumedBy = async (handoffId: string) => (await b.admin.withAdmin((tx) => tx.sql.query('SELECT 1 FROM consumed WHERE handoff_id = $1', [handoffId]))).rows.length;
+
+  beforeAll(async () => {
+    if (!enabled) return;
+    b = await make();
+    codex = await b.lane('codex');
+    claude = await b.lane('claude');
+  });
+  afterAll(async () => {
+    if (b) await b.close();
+  });
+
+  it.skipIf(!enabled)('a proposal replayed by id, statement digest or nonce is REPLAY and writes no second audit row', async () => {
+    const h = newHandoff('r');
+    await codex.withLane('codex', (tx) => tx.insertHandoff(h), { autocommit: true });
+    const other = newHandoff('r2');
+    for (const [which, replay] of [
+      ['id', { ...other, id: h.id }],
+      ['statement_digest', { ...other, statementDigest: h.statementDigest }],
+      ['nonce', { ...other, nonce: h.nonce }],
+    ] as const) {
+      const e = await errorOf(codex.withLane('codex', (tx) => tx.insertHandoff(replay), { autocommit: true }));
+      expect(e.code, which).toBe('REPLAY');
+      expect(e.details?.which, which).toBe(which);
+    }
+    expect(await audit(h.id)).toEqual(['handoff.proposed']);
+    expect(await audit(other.id)).toEqual([]);
+  });
+
+  it.skipIf(!enabled)('consumeAndTransition: a used nonce is REPLAY, naming the handoff that used it; nothing of the second is written', async () => {
+    const first = await codex.withLane('codex', (tx) => tx.insertHandoff(newHandoff('c1')));
+    const second = await codex.withLane('codex', (tx) => tx.insertHandoff(newHandoff('c2')));
+    await claude.withLane('claude', async (tx) => {
+      expect(await tx.lockProposed({ id: first.id })).toMatchObject({ id: first.id });
+      return tx.consumeAndTransition(first.id, { statementDigest: first.statementDigest, nonce: first.nonce! }, 'proposed', 'verified');
+    });
+    // The second handoff presents the first one's nonce.
+    const e = await errorOf(
+      claude.withLane('claude', (tx) => tx.consumeAndTransition(second.id, { statementDigest: second.statementDigest, nonce: first.nonce! }, 'proposed', 'verified'), { autocommit: true }),
+    );
+    expect(e).toMatchObject({ code: 'REPLAY', details: { which: 'nonce', consumedBy: first.id } });
+    expect(await b.admin.withAdmin((tx) => tx.getHandoff(second.id))).toMatchObject({ state: 'proposed', executorLane: null });
+    expect(await consumedBy(second.id)).toBe(0);
+    expect(await audit(second.id)).toEqual(['handoff.proposed']);
+    expect(await audit(first.id)).toEqual(['handoff.proposed', 'handoff.verified']);
+  });
+
+  it.skipIf(!enabled)('consumeAndTransition from the wrong state is STATE_CONFLICT and consumes nothing', async () => {
+    const h = await codex.withLane('codex', (tx) => tx.insertHandoff(newHandoff('w')));
+    const e = await errorOf(claude.withLane('claude', (tx) => tx.consumeAndTransition(h.id, { statementDigest: h.statementDigest, nonce: h.nonce! }, 'verified', 'applied'), { autocommit: true }));
+    expect(e).toMatchObject({ code: 'STATE_CONFLICT', details: { actual: 'proposed' } });
+    expect(await consumedBy(h.id)).toBe(0);
+    expect(await audit(h.id)).toEqual(['handoff.proposed']);
+  });
+
+  it.skipIf(!enabled)('openPullRequest records the PR and moves to pr_opened together, or neither when the state is wrong', async () => {
+    const h = await codex.withLane('codex', (tx) => tx.insertHandoff(newHandoff('p')));
+    const pr = { handoffId: h.id, forge: 'local', number: 7001, url: 'file:///remote#pull/7001', branch: `lane/claude/${h.id}`, headSha: 'a'.repeat(40), base: 'main', title: 'T', body: 'B' };
+    const wrong = await errorOf(claude.withLane('claude', (tx) => tx.openPullRequest(pr, 'applied'), { autocommit: true }));
+    expect(wrong).toMatchObject({ code: 'STATE_CONFLICT', details: { actual: 'proposed' } });
+    expect(await b.admin.withAdmin((tx) => tx.getPullRequest(h.id))).toBeNull();
+
+    await claude.withLane('claude', async (tx) => {
+      await tx.consumeAndTransition(h.id, { statementDigest: h.statementDigest, nonce: h.nonce! }, 'proposed', 'verified');
+      await tx.transitionHandoff(h.id, 'verified', 'applied', { branch: pr.branch, commit: pr.headSha });
+    });
+    const opened = await claude.withLane('claude', (tx) => tx.openPullRequest(pr, 'applied', { meta: { labels: ['x'] } }), { autocommit: true });
+    expect(opened.handoff).toMatchObject({ state: 'pr_opened', prNumber: 7001, prUrl: pr.url, meta: { labels: ['x'] } });
+    expect(opened.pullRequest).toMatchObject({ number: 7001, base: 'main', title: 'T', body: 'B', lane: 'claude' });
+    expect(await audit(h.id)).toEqual(['handoff.proposed', 'handoff.verified', 'handoff.applied', 'pull_request.recorded', 'handoff.pr_opened']);
+    // Done once: a second attempt changes nothing.
+    expect((await errorOf(claude.withLane('claude', (tx) => tx.openPullRequest(pr, 'applied')))).code).toBe('STATE_CONFLICT');
+    expect(await audit(h.id)).toHaveLength(5);
+    expect((await b.admin.verifyAudit()).ok).toBe(true);
+  });
+
+  it.skipIf(!enabled)('lockProposed({ next }) skips a proposal another executor holds (postgres) and never returns a non-proposed one', async () => {
+    const a = await codex.withLane('codex', (tx) => tx.insertHandoff(newHandoff('n1')));
+    if (b.name === 'postgres') {
+      const other = await b.lane('claude', 2);
+      try {
+        let release!: () => void;
+        const held = new Promise<void>((r) => (release = r));
+        let lockedByFirst: string | undefined;
+        const first = claude.withLane('claude', async (tx) => {
+          lockedByFirst = (await tx.lockProposed({ next: true }))?.id;
+          await held;
+        });
+        while (lockedByFirst === undefined) await new Promise((r) => setTimeout(r, 10));
+        const seen = await other.withLane('claude', (tx) => tx.lockProposed({ next: true }));
+        expect(seen?.id).not.toBe(lockedByFirst);
+        release();
+        await first;
+      } finally {
+        await other.close();
+      }
+    }
+    // Whatever the backend: once moved on, it is not offered again.
+    await claude.withLane('claude', (tx) => tx.consumeAndTransition(a.id, { statementDigest: a.statementDigest, nonce: a.nonce! }, 'proposed', 'verified'));
+    expect(await claude.withLane('claude', (tx) => tx.lockProposed({ id: a.id }))).toBeNull();
+    const pending = await claude.withLane('claude', (tx) => tx.lockProposed({ next: true }));
+    expect(pending?.state ?? 'proposed').toBe('proposed');
+    expect(pending?.id).not.toBe(a.id);
+  });
+});
