@@ -17,6 +17,8 @@ export interface HandoffActions {
   propose(input: ProposeInput): Promise<{ id: string } & Record<string, unknown>>;
   submit(input: { bundleText: string; artifact: Buffer }): Promise<{ id: string; lane: string } & Record<string, unknown>>;
   accept(input: { lane: string; id: string }): Promise<{ id: string } & Record<string, unknown>>;
+  /** The oldest pending handoff (NOTHING_PENDING when there is none). */
+  acceptNext(input: { lane: string }): Promise<{ id: string } & Record<string, unknown>>;
   list(input: { lane: string; state?: HandoffState; limit?: number }): Promise<HandoffView[]>;
   show(input: { lane: string; id: string }): Promise<HandoffView>;
 }
@@ -45,6 +47,9 @@ export function handoffActions(config: DuallaneConfig, ledger: Ledger, opts: Par
     },
     async accept(i) {
       return { ...(await accept(ctx, { lane: i.lane, target: { id: i.id } })) };
+    },
+    async acceptNext(i) {
+      return { ...(await accept(ctx, { lane: i.lane, target: { next: true } })) };
     },
     list: (i) => listHandoffs(ctx, { lane: i.lane, ...(i.state ? { state: i.state } : {}), ...(i.limit ? { limit: i.limit } : {}) }),
     show: (i) => showHandoff(ctx, i.id, { lane: i.lane }),

@@ -46,6 +46,15 @@ export function registerHandoffRoutes(app: FastifyInstance, ctx: ServerContext):
     return { ok: true, handoff: toHandoffView(await ctx.actions.show({ lane: p.lane, id })) };
   });
 
+  // The CLI's --next: the oldest pending handoff (this lane's unfinished ones first), never one another
+  // executor is taking. A static route: Fastify matches it before /:id/accept, and `next` is no ULID.
+  app.post('/v1/handoffs/next/accept', async (req) => {
+    const p = requireLaneKind(await ctx.auth(req), 'execute');
+    parseOrThrow(acceptBodySchema, req.body ?? undefined, 'POST /v1/handoffs/next/accept body');
+    const result = await ctx.actions.acceptNext({ lane: p.lane });
+    return { ok: true, ...result };
+  });
+
   app.post('/v1/handoffs/:id/accept', async (req) => {
     const p = requireLaneKind(await ctx.auth(req), 'execute');
     const id = parseHandoffId((req.params as { id?: unknown }).id);

@@ -121,3 +121,32 @@ describe('ledger gauges on /metrics', () => {
     expect(await gauge(pending)).toBe(0);
   });
 });
+
+describe('POST /v1/handoffs/next/accept (the CLI --next over the API)', () => {
+  it('takes the oldest pending handoff first, then the next; NOTHING_PENDING (409) when none is left; propose tokens are refused', async () => {
+    const w = await workspace(template.dir);
+    open.push(w);
+    const codex = await w.token('codex');
+    const claude = await w.token('claude');
+    const ids: string[] = [];
+    for (const n of [2, 3]) {
+      const p = await w.app.inject({ method: 'POST', url: '/v1/handoffs', headers: bearer(codex), payload: { title: `x=${n}`, patch: w.patchFor(n) } });
+      expect(p.statusCode, p.body).toBe(201);
+      ids.push((p.json() as { id: string }).id);
+    }
+    const refused = await w.app.inject({ method: 'POST', url: '/v1/handoffs/next/accept', headers: bearer(codex) });
+    expect([refused.statusCode, (refused.json() as any).error.code]).toEqual([403, 'FORBIDDEN']);
+
+    const first = await w.app.inject({ method: 'POST', url: '/v1/handoffs/next/accept', headers: bearer(claude) });
+    expect(first.statusCode, first.body).toBe(200);
+    expect(first.json()).toMatchObject({ ok: true, id: ids[0], state: 'pr_opened', resumed: false });
+    const second = await w.app.inject({ method: 'POST', url: '/v1/handoffs/next/accept', headers: bearer(claude) });
+    expect(second.statusCode, second.body).toBe(200);
+    expect(second.json()).toMatchObject({ ok: true, id: ids[1], state: 'pr_opened' });
+    const none = await w.app.inject({ method: 'POST', url: '/v1/handoffs/next/accept', headers: bearer(claude) });
+    expect([none.statusCode, (none.json() as any).error.code]).toEqual([409, 'NOTHING_PENDING']);
+    // An unknown body field is refused like on /:id/accept.
+    const extra = await w.app.inject({ method: 'POST', url: '/v1/handoffs/next/accept', headers: bearer(claude), payload: { id: ids[0] } });
+    expect(extra.statusCode).toBe(400);
+  }, 240_000);
+});
