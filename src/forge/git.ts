@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
 import { ForgeError } from './forge-error.js';
+import { redactSecrets } from './push-auth.js';
 
 export interface GitOptions {
   cwd: string;
@@ -10,6 +11,17 @@ export interface GitOptions {
   maxBuffer?: number;
   /** Exit codes that are answers, not failures (e.g. 1 for `git diff --quiet`). */
   okCodes?: number[];
+  /**
+   * Values passed through `env` that must never reach an error (a token): redacted from the message,
+   * the details (git's stderr) and the cause.
+   */
+  secrets?: string[];
+}
+
+/** Environment and secrets for git calls that talk to a remote (see push-auth.ts). */
+export interface RemoteAccess {
+  env?: Record<string, string>;
+  secrets?: string[];
 }
 
 export interface GitResult {
@@ -52,7 +64,8 @@ export function git(args: string[], opts: GitOptions): Promise<GitResult> {
       [...FIXED_CONFIG, ...args],
       { cwd: opts.cwd, env, encoding: 'buffer', maxBuffer: opts.maxBuffer ?? 64 * 1024 * 1024 },
       (err, stdout, stderr) => {
-        const errText = stderr.toString('utf8');
+        const secrets = opts.secrets ?? [];
+        const errText = secrets.length ? redactSecrets(stderr.toString('utf8'), secrets) : stderr.toString('utf8');
         if (err) {
           const e = err as NodeJS.ErrnoException & { code?: number | string };
           if (e.code === 'ENOENT') return reject(new ForgeError('GIT_MISSING', 'git is not installed (not on PATH)', { cause: err }));
@@ -61,9 +74,11 @@ export function git(args: string[], opts: GitOptions): Promise<GitResult> {
           if (e.code === 'ERR_CHILD_PROCESS_STDIO_MAXBUFFER') {
             return reject(new ForgeError('GIT_FAILED', `git ${args[0]}: output exceeds the limit`, { cause: err }));
           }
+          // The child's error message repeats its stderr; with secrets in play the cause is rebuilt redacted.
+          const cause = secrets.length ? new Error(redactSecrets(err.message, secrets)) : err;
           return reject(
             new ForgeError('GIT_FAILED', `git ${args[0]} failed (exit ${code}): ${firstLine(errText)}`, {
-              cause: err,
+              cause,
               details: { exitCode: code, stderr: errText.slice(0, 2000) },
             }),
           );
@@ -109,8 +124,8 @@ export async function commitExists(cwd: string, sha: string): Promise<boolean> {
 }
 
 /** The SHA a remote branch points at, or null when the branch does not exist there. */
-export async function remoteBranchSha(cwd: string, remote: string, branch: string): Promise<string | null> {
-  const out = await gitText(['ls-remote', '--heads', '--end-of-options', remote, `refs/heads/${branch}`], { cwd });
+export async function remoteBranchSha(cwd: string, remote: string, branch: string, access: RemoteAccess = {}): Promise<string | null> {
+  const out = await gitText(['ls-remote', '--heads', '--end-of-options', remote, `refs/heads/${branch}`], { cwd, ...access });
   const line = out.split('\n').find((l) => l.endsWith(`\trefs/heads/${branch}`));
   return line ? line.split('\t')[0]! : null;
 }
@@ -126,13 +141,13 @@ export async function localBranchSha(cwd: string, branch: string): Promise<strin
  * already points at SHA nothing happens; when it points elsewhere the push is refused (BRANCH_CONFLICT),
  * because someone else wrote that branch and overwriting it would lose their work.
  */
-export async function pushBranch(cwd: string, remote: string, branch: string, sha: string): Promise<{ pushed: boolean }> {
+export async function pushBranch(cwd: string, remote: string, branch: string, sha: string, access: RemoteAccess = {}): Promise<{ pushed: boolean }> {
   if (!isSafeBranchName(branch)) throw new ForgeError('BAD_REF', `unsafe branch name ${JSON.stringify(branch)}`);
-  const current = await remoteBranchSha(cwd, remote, branch);
+  const current = await remoteBranchSha(cwd, remote, branch, access);
   if (current === sha) return { pushed: false };
   if (current !== null) throw new ForgeError('BRANCH_CONFLICT', `${remote} already has ${branch} at ${current.slice(0, 12)}, not ${sha.slice(0, 12)}`);
   try {
-    await git(['push', '--porcelain', '--end-of-options', remote, `${sha}:refs/heads/${branch}`], { cwd });
+    await git(['push', '--porcelain', '--end-of-options', remote, `${sha}:refs/heads/${branch}`], { cwd, ...access });
   } catch (e) {
     if (e instanceof ForgeError && e.code === 'GIT_FAILED' && /rejected|denied|hook declined/i.test(String(e.details?.stderr ?? ''))) {
       throw new ForgeError('PUSH_REJECTED', `push of ${branch} to ${remote} was rejected`, { cause: e });

@@ -2,15 +2,24 @@ import { Octokit } from '@octokit/rest';
 import { ForgeError } from './forge-error.js';
 import type { Forge, OpenPullRequestInput, PullRequestRef } from './forge.js';
 import { pushBranch } from './git.js';
+import { NO_CREDENTIALS_ENV, gitPushTarget, tokenPushAccess, type GitPushTarget } from './push-auth.js';
 
 export interface GitHubForgeOptions {
   owner: string;
   repo: string;
-  /** Token with contents/pull-requests/issues write. Handed to Octokit only; never in a message. */
+  /**
+   * The lane's token with contents/pull-requests/issues write. Handed to Octokit and, for pushes, to
+   * git through environment-only config (push-auth.ts); never on a command line, in .git/config or
+   * in a message.
+   */
   token: string;
   /** REST API base: https://api.github.com, a GHES `/api/v3` URL, or a local fake in tests. */
   baseUrl?: string;
-  /** Git remote (name or URL) branches are pushed to. */
+  /**
+   * Where branches are pushed: the repository's https:// URL; or a remote name (e.g. `origin`), which
+   * stands for the HTTPS URL of owner/repo on the API's host (the remote's own URL is not used: it
+   * may be SSH); or a local path / file:// URL (no credentials). SSH and git:// remotes are refused.
+   */
   remote: string;
   /**
    * A rate-limited call is retried once when GitHub asks to wait at most this long (retry-after or
@@ -26,15 +35,17 @@ export class GitHubForge implements Forge {
   private readonly octokit: Octokit;
   private readonly owner: string;
   private readonly repo: string;
-  private readonly remote: string;
+  private readonly pushTarget: GitPushTarget;
+  private readonly token: string;
   private readonly maxWait: number;
 
   constructor(opts: GitHubForgeOptions) {
     this.owner = opts.owner;
     this.repo = opts.repo;
-    this.remote = opts.remote;
+    this.token = opts.token;
     this.maxWait = opts.maxRetryWaitSeconds ?? 10;
     const baseUrl = (opts.baseUrl ?? 'https://api.github.com').replace(/\/+$/, '');
+    this.pushTarget = gitPushTarget(opts.remote, baseUrl, opts.owner, opts.repo);
     this.where = `github ${opts.owner}/${opts.repo} (${baseUrl})`;
     this.octokit = new Octokit({
       auth: opts.token || undefined,
@@ -45,8 +56,26 @@ export class GitHubForge implements Forge {
     });
   }
 
-  push(repoDir: string, branch: string, sha: string): Promise<{ pushed: boolean }> {
-    return pushBranch(repoDir, this.remote, branch, sha);
+  /**
+   * Pushes with the lane's token and nothing else (see push-auth.ts): never forcing, a no-op when the
+   * branch is already at sha, BRANCH_CONFLICT when it is elsewhere.
+   */
+  async push(repoDir: string, branch: string, sha: string): Promise<{ pushed: boolean }> {
+    const target = this.pushTarget;
+    switch (target.kind) {
+      case 'invalid':
+        throw new ForgeError('BAD_USAGE', target.reason);
+      case 'local':
+        return pushBranch(repoDir, target.path, branch, sha, { env: { ...NO_CREDENTIALS_ENV } });
+      case 'https': {
+        if (!this.token) throw new ForgeError('FORGE_UNAUTHORIZED', `push to ${target.url}: the lane has no GitHub token`);
+        try {
+          return await pushBranch(repoDir, target.url, branch, sha, tokenPushAccess(target.url, this.token));
+        } catch (e) {
+          throw toPushError(target.url, e);
+        }
+      }
+    }
   }
 
   async findPullRequest(branch: string): Promise<PullRequestRef | null> {
@@ -117,6 +146,30 @@ export class GitHubForge implements Forge {
       throw err;
     }
   }
+}
+
+/**
+ * Names the HTTP failures of an authenticated push by what the caller can do about them. git's
+ * stderr has been redacted already (the token and its header form are `secrets` of the call).
+ */
+function toPushError(url: string, e: unknown): unknown {
+  if (!(e instanceof ForgeError) || (e.code !== 'GIT_FAILED' && e.code !== 'PUSH_REJECTED')) return e;
+  const inner = e.code === 'PUSH_REJECTED' && e.cause instanceof ForgeError ? e.cause : e;
+  const stderr = String(inner.details?.stderr ?? '');
+  const details = { url, stderr: stderr.slice(0, 2000) };
+  if (/Authentication failed|returned error: 401|could not read (Username|Password)/i.test(stderr)) {
+    return new ForgeError('FORGE_UNAUTHORIZED', `push to ${url}: the lane's token was refused (401)`, { cause: e, details });
+  }
+  if (/returned error: 403|Permission to \S+ denied/i.test(stderr)) {
+    return new ForgeError('FORGE_FORBIDDEN', `push to ${url}: the lane's token may not push there (403)`, { cause: e, details });
+  }
+  if (/returned error: 404|Repository not found/i.test(stderr)) {
+    return new ForgeError('FORGE_NOT_FOUND', `push to ${url}: repository not found (404)`, { cause: e, details });
+  }
+  if (/Could not resolve host|Failed to connect|Connection refused|Connection timed out/i.test(stderr)) {
+    return new ForgeError('FORGE_UNREACHABLE', `push to ${url}: git server unreachable`, { cause: e, details });
+  }
+  return e;
 }
 
 interface GitHubPull {

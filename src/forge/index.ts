@@ -2,7 +2,9 @@
 export { ForgeError, FORGE_CODES } from './forge-error.js';
 export type { ForgeErrorCode } from './forge-error.js';
 export { git, gitText, resolveCommit, commitExists, remoteBranchSha, localBranchSha, pushBranch, isSafeBranchName } from './git.js';
-export type { GitOptions, GitResult } from './git.js';
+export type { GitOptions, GitResult, RemoteAccess } from './git.js';
+export { gitPushTarget, gitWebBaseUrl, tokenPushAccess, redactSecrets } from './push-auth.js';
+export type { GitPushTarget, TokenPushAccess } from './push-auth.js';
 export type { Forge, ForgeTarget, PullRequestRef, OpenPullRequestInput, PullRequestStore, LocalPullRequestRecord } from './forge.js';
 export { LocalForge, MemoryPullRequestStore, localPullRequestUrl } from './local-forge.js';
 export { GitHubForge, toForgeError } from './github-forge.js';
