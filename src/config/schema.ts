@@ -101,7 +101,7 @@ export const forgeSchema = z.discriminatedUnion('kind', [
   }),
   z.strictObject({
     kind: z.literal('github'),
-    /** Git remote name or URL to push to. */
+    /** Where to push: an https URL, a remote name (= https://<API host>/<owner>/<repo>.git, not the clone's git config), or a local path; SSH and URLs with credentials are refused. The push authenticates with the lane's token only. */
     remote: z.string().min(1).default('origin'),
     /** owner/name on GitHub. */
     repo: z.string().regex(/^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/, 'must be owner/name'),
