@@ -1,5 +1,5 @@
 import { mkdir } from 'node:fs/promises';
-import type { PGlite, Transaction as PGliteTransaction } from '@electric-sql/pglite';
+import type { PGlite } from '@electric-sql/pglite';
 import type { Pool, PoolClient } from 'pg';
 import { acquireEmbeddedLock } from './embedded-lock.js';
 import { LedgerError, redactUrl, toLedgerError } from './ledger-error.js';
@@ -68,28 +68,51 @@ async function openPglite(path: string, lockTimeoutMs?: number): Promise<Driver>
     release();
     throw new LedgerError('DB_UNAVAILABLE', `cannot open the embedded ledger at ${path}: ${(cause as Error).message}`, { cause });
   }
-  const wrap = (tx: PGliteTransaction): SqlTx => ({
-    async query<R>(sql: string, params?: unknown[]) {
-      const r = await tx.query<R>(sql, params);
+  const sql: SqlTx = {
+    async query<R>(text: string, params?: unknown[]) {
+      const r = await db.query<R>(text, params);
       return { rows: r.rows, rowCount: r.affectedRows ?? r.rows.length };
     },
-    async exec(sql: string) {
-      await tx.exec(sql);
+    async exec(text: string) {
+      await db.exec(text);
     },
-  });
+  };
+  // PGlite is one connection: transactions run one at a time, in call order, through this queue
+  // (every use of `db` goes through it), so BEGIN and the lane's SET LOCAL ROLE reach the engine in
+  // one call. Its session is a superuser: a lane's role is always switched, autocommit never applies.
+  let tail: Promise<unknown> = Promise.resolve();
+  const serial = <T>(fn: () => Promise<T>): Promise<T> => {
+    const run = tail.then(fn);
+    tail = run.catch(() => undefined);
+    return run;
+  };
+  const rollback = () => db.exec('ROLLBACK').catch(() => undefined);
   return {
     kind: 'embedded',
     where: path,
-    // PGlite is one connection: its transactions run one at a time, in call order. Its session is
-    // a superuser, so a lane's role is always switched (and autocommit never applies).
     transaction: (fn, opts) =>
-      db.transaction(async (tx) => {
-        if (opts?.role) await tx.exec(setLocalRole(opts.role)).catch((e: unknown) => Promise.reject(roleError(e, opts.role!)));
-        return fn(wrap(tx));
+      serial(async () => {
+        try {
+          await db.exec(opts?.role ? `BEGIN; ${setLocalRole(opts.role)}` : 'BEGIN');
+        } catch (e) {
+          await rollback();
+          throw opts?.role ? roleError(e, opts.role) : e;
+        }
+        let result;
+        try {
+          result = await fn(sql);
+        } catch (e) {
+          await rollback();
+          throw e;
+        }
+        const [done] = await db.exec('COMMIT');
+        // A statement failed inside fn and fn carried on: PostgreSQL turns COMMIT into ROLLBACK.
+        if (done?.command === 'ROLLBACK') throw new LedgerError('QUERY_FAILED', 'the transaction was rolled back: a statement in it failed');
+        return result;
       }),
     close: async () => {
       try {
-        await db.close();
+        await serial(() => db.close());
       } finally {
         release();
       }
