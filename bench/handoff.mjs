@@ -41,7 +41,7 @@ const quick = process.env.BENCH_QUICK === '1';
 const PG_N = quick ? 300 : 1000;
 const LITE_N = quick ? 200 : 500;
 const MAX_SECS = quick ? 10 : 20;
-const WORKERS = 4;
+const WORKERS = Number(process.env.BENCH_HANDOFF_WORKERS ?? 4);
 const PGBENCH_SECS = quick ? 5 : 10;
 const host = process.env.PGHOST ?? '127.0.0.1';
 const port = Number(process.env.PGPORT ?? 5432);
@@ -349,7 +349,8 @@ const liteProposals = await makeProposals(LITE_N);
 log(`signed ${PG_N + LITE_N} proposals in ${((now() - signStart) / 1000).toFixed(1)} s (not timed)`);
 
 let anchorTps = null;
-const unavailable = await pgAvailable();
+// BENCH_HANDOFF_ONLY=pglite skips PostgreSQL (for diagnosis of the embedded path).
+const unavailable = process.env.BENCH_HANDOFF_ONLY === 'pglite' ? 'skipped: BENCH_HANDOFF_ONLY=pglite' : await pgAvailable();
 if (unavailable) {
   results.push({ bench: 'handoffs/s through the ledger (PostgreSQL)', skipped: unavailable });
 } else {

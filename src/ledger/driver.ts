@@ -3,6 +3,7 @@ import type { PGlite } from '@electric-sql/pglite';
 import type { Pool, PoolClient } from 'pg';
 import { acquireEmbeddedLock } from './embedded-lock.js';
 import { LedgerError, redactUrl, toLedgerError } from './ledger-error.js';
+import { PgliteStatements } from './pglite-statements.js';
 import { quoteIdent } from './roles.js';
 
 /** Where the ledger lives: an embedded PGlite directory, or a PostgreSQL server URL. */
@@ -24,8 +25,9 @@ export interface TransactionOptions {
   /**
    * Each statement commits on its own (no BEGIN/COMMIT round trips). Only for work whose writes are
    * ONE statement (the ledger's state changes carry their audit row in the same statement); reads
-   * after it (an error path) see committed data. Falls back to a transaction whenever a role has
-   * to be switched, which is always the case on embedded PGlite.
+   * after it (an error path) see committed data. On PostgreSQL it falls back to a transaction when a
+   * role has to be switched (a connection not logged in as the lane); on PGlite the session's role is
+   * switched instead (see openPglite).
    */
   autocommit?: boolean;
 }
@@ -68,18 +70,27 @@ async function openPglite(path: string, lockTimeoutMs?: number): Promise<Driver>
     release();
     throw new LedgerError('DB_UNAVAILABLE', `cannot open the embedded ledger at ${path}: ${(cause as Error).message}`, { cause });
   }
+  const statements = await PgliteStatements.create(db);
   const sql: SqlTx = {
     async query<R>(text: string, params?: unknown[]) {
-      const r = await db.query<R>(text, params);
+      const r = params && params.length > 0 ? await statements.query<R>(text, params) : await db.query<R>(text);
       return { rows: r.rows, rowCount: r.affectedRows ?? r.rows.length };
     },
     async exec(text: string) {
-      await db.exec(text);
+      try {
+        await db.exec(text);
+      } finally {
+        // Scripts carry DDL (migrations, role scripts): prepared statements may no longer fit.
+        await statements.reset();
+      }
     },
   };
   // PGlite is one connection: transactions run one at a time, in call order, through this queue
   // (every use of `db` goes through it), so BEGIN and the lane's SET LOCAL ROLE reach the engine in
-  // one call. Its session is a superuser: a lane's role is always switched, autocommit never applies.
+  // one call. Its session user is a superuser: a lane's role is always switched. Autocommit work (one
+  // statement of ours) runs under a session-level SET ROLE, issued only when the lane changes; after
+  // any explicit transaction the session role is treated as unknown (lane code in it could have
+  // reset it), so the next autocommit sets it again and an administrator's transaction drops it.
   let tail: Promise<unknown> = Promise.resolve();
   const serial = <T>(fn: () => Promise<T>): Promise<T> => {
     const run = tail.then(fn);
@@ -87,16 +98,29 @@ async function openPglite(path: string, lockTimeoutMs?: number): Promise<Driver>
     return run;
   };
   const rollback = () => db.exec('ROLLBACK').catch(() => undefined);
+  const UNKNOWN = Symbol('unknown');
+  let sessionRole: string | null | typeof UNKNOWN = null;
   return {
     kind: 'embedded',
     where: path,
     transaction: (fn, opts) =>
       serial(async () => {
+        const role = opts?.role;
+        if (opts?.autocommit && role !== undefined) {
+          if (sessionRole !== role) {
+            sessionRole = UNKNOWN;
+            await db.exec(`SET ROLE ${quoteIdent(role)}`).catch((e: unknown) => Promise.reject(roleError(e, role)));
+            sessionRole = role;
+          }
+          return fn(sql);
+        }
+        const begin = role !== undefined ? `BEGIN; ${setLocalRole(role)}` : sessionRole === null ? 'BEGIN' : 'BEGIN; SET LOCAL ROLE NONE';
+        sessionRole = UNKNOWN;
         try {
-          await db.exec(opts?.role ? `BEGIN; ${setLocalRole(opts.role)}` : 'BEGIN');
+          await db.exec(begin);
         } catch (e) {
           await rollback();
-          throw opts?.role ? roleError(e, opts.role) : e;
+          throw role !== undefined ? roleError(e, role) : e;
         }
         let result;
         try {
