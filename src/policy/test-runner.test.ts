@@ -111,6 +111,15 @@ describe('policy test runner', () => {
     expect(r.summary.fail).toBe(0);
   });
 
+  it("a result's namespace does not filter the lookup (Kyverno's CLI matches policy, kind and name only)", async () => {
+    const root = await fixture(`  - {policy: require-team-label, rule: check-team, kind: Pod, namespace: elsewhere, resources: [good], result: pass}
+  - {policy: require-team-label, rule: check-team, kind: Pod, namespace: elsewhere, resources: [bad], result: fail}
+`);
+    const r = await runTests([root]);
+    expect(r.tests[0]!.rows.map((x) => x.reason)).toEqual(['Ok', 'Ok']);
+    expect(r.summary.fail).toBe(0);
+  });
+
   it('fails on a wrong expectation and on resources that are not found', async () => {
     const root = await fixture(`  - {policy: require-team-label, rule: check-team, kind: Pod, resources: [good], result: fail}
   - {policy: require-team-label, rule: check-team, kind: Pod, resources: [missing], result: pass}

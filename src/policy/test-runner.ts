@@ -374,7 +374,9 @@ export function checkResults(results: TestResultSpec[], responses: (PolicyRespon
     const kind = t.kind ?? '';
     const names = t.resources ?? (t.resource ? [t.resource] : []);
     for (const resName of names) {
-      const matching = (index.get(`${t.policy}\u0000${kind}\u0000${resName}`) ?? []).filter((r) => !t.namespace || t.namespace === r.resource.namespace);
+      // Kyverno's CLI (1.11+, lookupEngineResponses) finds responses by policy, kind and resource name
+      // (`name` or `ns/name`) only: a result's `namespace` field is shown but does not filter.
+      const matching = index.get(`${t.policy}\u0000${kind}\u0000${resName}`) ?? [];
       const resourceLabel = `${kind}/${t.namespace ?? ''}/${resName}`.replace('//', '/');
       const before = rows.length;
       for (const resp of matching) {
