@@ -51,6 +51,16 @@ describe('patchStrategicMerge', () => {
     expect(applyStrategicMerge(bare, cond)).toEqual({ ...bare, metadata: { name: 'a', labels: { tier: 'web' } } });
   });
 
+  it('a conditional anchor holding +() keys adds them where the key exists, without matching the condition', () => {
+    const patch = { spec: { disks: [{ '(scratch)': { '+(quota)': '5Gi' }, name: 'cache' }] } };
+    const res = { spec: { disks: [{ name: 'cache', scratch: {} }, { name: 'data', persistent: { id: 7 } }] } };
+    expect(applyStrategicMerge(res, patch)).toEqual({ spec: { disks: [{ name: 'cache', scratch: { quota: '5Gi' } }, { name: 'data', persistent: { id: 7 } }] } });
+    const already = { spec: { disks: [{ name: 'cache', scratch: { quota: '1Gi' } }] } };
+    expect(applyStrategicMerge(already, patch)).toEqual(already);
+    const noKey = { spec: { disks: [{ name: 'cache', persistent: { id: 1 } }] } };
+    expect(applyStrategicMerge(noKey, patch)).toEqual(noKey);
+  });
+
   it('conditional element in nested lists: ports named secure*', () => {
     const ep = { subsets: [{ ports: [{ name: 'secure-https', port: 443 }, { name: 'http', port: 80 }] }] };
     expect(applyStrategicMerge(ep, { subsets: [{ ports: [{ '(name)': 'secure*', port: 6443 }] }] })).toEqual({ subsets: [{ ports: [{ name: 'secure-https', port: 6443 }, { name: 'http', port: 80 }] }] });

@@ -47,11 +47,21 @@ function strip(v: unknown): unknown {
 }
 
 /** Conditional and global anchors of a patch map must hold on the resource map. */
+/**
+ * A conditional or global anchor whose value holds `+()` keys: Kyverno's strategic-merge preprocessing
+ * (validateConditionsInternal) applies those add-if-not-present keys to the resource value and counts
+ * the condition as met without matching it (only the key must exist); the value is then merged.
+ */
+function addsInCondition(v: unknown): v is Obj {
+  return isObj(v) && Object.keys(v).some((k) => parseAnchor(k)?.kind === 'addIfNotPresent');
+}
+
 function checkConditions(res: Obj, pat: Obj): void {
   for (const [k, v] of Object.entries(pat)) {
     const a = parseAnchor(k);
     if (!a || (a.kind !== 'condition' && a.kind !== 'global')) continue;
-    const ok = Object.prototype.hasOwnProperty.call(res, a.key) && matchPattern(res[a.key], v).ok;
+    const has = Object.prototype.hasOwnProperty.call(res, a.key);
+    const ok = has && (addsInCondition(v) || matchPattern(res[a.key], v).ok);
     if (!ok) throw a.kind === 'global' ? new GlobalFailed(a.key) : new ConditionFailed(a.key);
   }
 }
@@ -174,6 +184,10 @@ function mergeValue(res: unknown, pat: unknown): unknown {
         for (const [ck, cv] of Object.entries(v)) if (!(ck in merged)) merged[ck] = strip(cv);
         out[a.key] = merged;
       }
+      continue;
+    }
+    if (a && (a.kind === 'condition' || a.kind === 'global') && addsInCondition(v)) {
+      out[a.key] = mergeValue(out[a.key], v);
       continue;
     }
     if (a) continue; // condition / global anchors were checked above
