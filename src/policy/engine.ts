@@ -12,7 +12,7 @@ import { checkPodSecurity, type PodSecuritySpec } from './pod-security.js';
 import { applyMutation, deepEqual, type MutateSpec } from './mutate.js';
 import { generateResource, type GenerateSpec } from './generate.js';
 import type { ContextEntry, ForEachValidation, ImageVerification, Policy, PolicyException, PolicyResponse, RequestInfo, Resource, Rule, RuleResponse, RuleStatus } from './types.js';
-import { setDotted, substituteAll, VariableSubstitutionError, type EvalContext } from './variables.js';
+import { setDotted, setValuesKey, splitValuesKey, substituteAll, VariableSubstitutionError, type EvalContext } from './variables.js';
 import { wildcardMatch } from './wildcard.js';
 
 /**
@@ -65,7 +65,7 @@ export function baseContext(resource: Resource, opts: EvaluateOptions): EvalCont
   const sa = /^system:serviceaccount:([^:]+):([^:]+)$/.exec(username);
   ctx['serviceAccountName'] = sa ? sa[2] : '';
   ctx['serviceAccountNamespace'] = sa ? sa[1] : '';
-  for (const [k, v] of Object.entries(opts.values ?? {})) setDotted(ctx, k, v);
+  for (const [k, v] of Object.entries(opts.values ?? {})) setValuesKey(ctx, k, v);
   return ctx;
 }
 
@@ -355,7 +355,7 @@ async function verifyImagesRule(policy: Policy, rule: Rule, resource: Resource, 
 function providedNames(values: Record<string, unknown> | undefined, ruleValues: Record<string, unknown> | undefined): Set<string> {
   const out = new Set<string>();
   for (const k of [...Object.keys(values ?? {}), ...Object.keys(ruleValues ?? {})]) {
-    const parts = k.split('.');
+    const parts = splitValuesKey(k);
     for (let i = 1; i <= parts.length; i++) out.add(parts.slice(0, i).join('.'));
   }
   return out;
@@ -384,7 +384,7 @@ function matchingException(policy: Policy, rule: Rule, resource: Resource, opts:
 /** Sets a rule's test `values` (by rule name, or the name before autogen) into its context; returns them. */
 function applyRuleValues(ctx: EvalContext, rule: Rule, opts: EvaluateOptions): Record<string, unknown> | undefined {
   const rv = opts.ruleValues?.[rule.name] ?? opts.ruleValues?.[baseRuleName(rule.name)];
-  for (const [k, v] of Object.entries(rv ?? {})) setDotted(ctx, k, v);
+  for (const [k, v] of Object.entries(rv ?? {})) setValuesKey(ctx, k, v);
   return rv;
 }
 

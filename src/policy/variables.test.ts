@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { queryJmesPath } from './jmespath.js';
-import { setDotted, substituteAll, substituteString } from './variables.js';
+import { setDotted, setValuesKey, splitValuesKey, substituteAll, substituteString } from './variables.js';
 
 const ctx = {
   request: { operation: 'CREATE', object: { metadata: { name: 'web', labels: { app: 'web', 'app.kubernetes.io/name': 'x' } }, spec: { replicas: 3, containers: [{ name: 'a', image: 'nginx:1.2' }, { name: 'b', image: 'busybox' }] } } },
@@ -32,6 +32,14 @@ describe('variable substitution', () => {
     setDotted(target, 'request.object.metadata.name', 'b');
     expect(base.request.object.metadata.name).toBe('a');
     expect((target.request as { object: { metadata: { name: string } } }).object.metadata.name).toBe('b');
+  });
+  it('values-file keys split on dots outside double quotes, like Go csv with . as separator', () => {
+    expect(splitValuesKey('request.operation')).toEqual(['request', 'operation']);
+    expect(splitValuesKey('request.object.metadata.labels."example.org/tier"')).toEqual(['request', 'object', 'metadata', 'labels', 'example.org/tier']);
+    expect(splitValuesKey('a."say ""hi"".x".b')).toEqual(['a', 'say "hi".x', 'b']);
+    const target: Record<string, unknown> = {};
+    setValuesKey(target, 'request.object.metadata.labels."example.org/tier"', 'gold');
+    expect(substituteString('{{ request.object.metadata.labels."example.org/tier" }}', target)).toBe('gold');
   });
 });
 

@@ -90,7 +90,49 @@ export function substituteAll(doc: unknown, ctx: EvalContext, opts: SubstituteOp
  * Copy-on-write: every object on the path is shallow-copied, so shared resources are never mutated.
  */
 export function setDotted(target: Record<string, unknown>, dotted: string, value: unknown): void {
-  const parts = dotted.split('.');
+  setPath(target, dotted.split('.'), value);
+}
+
+/**
+ * Splits a values-file key into fields as Kyverno's context.AddVariable does: Go's encoding/csv with `.`
+ * as the separator, so a field in double quotes may hold dots (`metadata.annotations."example.com/x"`)
+ * and `""` inside it is one quote. A quote inside an unquoted field, or text after a closing quote, is
+ * kept literally (csv would reject the key).
+ */
+export function splitValuesKey(key: string): string[] {
+  const fields: string[] = [];
+  let i = 0;
+  for (;;) {
+    let field = '';
+    if (key[i] === '"') {
+      i++;
+      for (;;) {
+        if (i >= key.length) break;
+        if (key[i] === '"') {
+          if (key[i + 1] === '"') {
+            field += '"';
+            i += 2;
+            continue;
+          }
+          i++;
+          break;
+        }
+        field += key[i++];
+      }
+    }
+    while (i < key.length && key[i] !== '.') field += key[i++];
+    fields.push(field);
+    if (i >= key.length) return fields;
+    i++; // the separator
+  }
+}
+
+/** Sets a values-file key (split as {@link splitValuesKey}) in a nested object, copy-on-write as setDotted. */
+export function setValuesKey(target: Record<string, unknown>, key: string, value: unknown): void {
+  setPath(target, splitValuesKey(key), value);
+}
+
+function setPath(target: Record<string, unknown>, parts: string[], value: unknown): void {
   let cur: Record<string, unknown> = target;
   for (let i = 0; i < parts.length - 1; i++) {
     const p = parts[i]!;
