@@ -496,7 +496,7 @@ export async function mutatePolicy(policy: Policy, resource: Resource, opts: Eva
       continue;
     }
     try {
-      const patched = applyMutation(current as Record<string, unknown>, rule.mutate as MutateSpec, ctx) as Resource;
+      const patched = applyMutation(current as Record<string, unknown>, rule.mutate as MutateSpec, ctx, 0, (entries, c) => loadContext(entries as ContextEntry[] | undefined, c, provided)) as Resource;
       if (deepEqual(patched, current)) rules.push(r('skip', 'no patches applied'));
       else {
         rules.push(r('pass', 'mutated resource'));

@@ -99,6 +99,14 @@ describe('foreach and autogen', () => {
     expect((r.patchedResource!.spec as { containers: { imagePullPolicy: string }[] }).containers.map((c) => c.imagePullPolicy)).toEqual(['Always', 'Always']);
   });
 
+  it("foreach loads each element's context entries before its patch", async () => {
+    const fe = { list: 'request.object.spec.containers', context: [{ name: 'where', variable: { value: '/spec/containers/{{ elementIndex }}' } }], patchesJson6902: "{{ [{op: 'add', path: join('/', [where, 'tty']), value: `true`}] | to_string(@) }}" };
+    const p = policy([{ name: 'tty-all', match: matchKind('Pod'), mutate: { foreach: [fe] } }], { 'pod-policies.kyverno.io/autogen-controllers': 'none' });
+    const r = await mutatePolicy(p, pod([{ name: 'a', image: 'x' }, { name: 'b', image: 'y' }]));
+    expect(r.rules).toMatchObject([{ name: 'tty-all', status: 'pass' }]);
+    expect((r.patchedResource!.spec as { containers: { tty?: boolean }[] }).containers.map((c) => c.tty)).toEqual([true, true]);
+  });
+
   it('strategic merge rules are auto-generated for Deployments', async () => {
     const p = policy([{ name: 'label', match: matchKind('Pod'), mutate: { patchStrategicMerge: { metadata: { labels: { '+(team)': 'core' } } } } }]);
     const dep: Resource = { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'd' }, spec: { template: { metadata: { labels: { app: 'd' } }, spec: { containers: [] } } } };

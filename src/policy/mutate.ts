@@ -299,8 +299,15 @@ export interface MutateSpec {
   foreach?: (MutateSpec & { list?: string; context?: unknown; preconditions?: unknown; order?: string })[];
 }
 
-/** One mutate body against the current resource, with variables substituted first. */
-export function applyMutation(resource: Obj, spec: MutateSpec, ctx: EvalContext, nesting = 0): Obj {
+/** Loads a foreach element's `context` entries into its evaluation context (the engine's context loader). */
+export type ContextLoader = (entries: unknown, ctx: EvalContext) => void;
+
+/**
+ * One mutate body against the current resource, with variables substituted first. In `foreach`, each
+ * element gets `element`/`elementIndex`, then its `context` entries (through `loadContext`), then its
+ * preconditions, as Kyverno's foreach mutation does.
+ */
+export function applyMutation(resource: Obj, spec: MutateSpec, ctx: EvalContext, nesting = 0, loadContext?: ContextLoader): Obj {
   let out = resource;
   if (spec.patchStrategicMerge !== undefined) {
     out = applyStrategicMerge(out, substituteAll(spec.patchStrategicMerge, ctx));
@@ -324,8 +331,12 @@ export function applyMutation(resource: Obj, spec: MutateSpec, ctx: EvalContext,
       const el = elements[i];
       if (el === null || el === undefined) continue;
       const ectx: EvalContext = { ...ctx, request: { ...(ctx['request'] as Obj), object: out }, element: el, elementIndex: i, [`element${nesting}`]: el, [`elementIndex${nesting}`]: i };
+      if (fe.context !== undefined) {
+        if (!loadContext) throw new MutateError('foreach context entries need a context loader');
+        loadContext(fe.context, ectx);
+      }
       if (fe.preconditions !== undefined && !evaluateConditions(fe.preconditions, ectx, 'preconditions').met) continue;
-      out = applyMutation(out, { patchStrategicMerge: fe.patchStrategicMerge, patchesJson6902: fe.patchesJson6902, foreach: fe.foreach }, ectx, nesting + 1);
+      out = applyMutation(out, { patchStrategicMerge: fe.patchStrategicMerge, patchesJson6902: fe.patchesJson6902, foreach: fe.foreach }, ectx, nesting + 1, loadContext);
     }
   }
   return out;
