@@ -260,6 +260,15 @@ results:
     await writeFile(join(dir, 'patched.yaml'), (await readFile(join(dir, 'patched.yaml'), 'utf8')).replace('"true"', '"false"'));
     const r2 = await runTests([dir]);
     expect(r2.tests[0]!.rows[0]).toMatchObject({ outcome: 'fail', reason: 'Resource diff' });
+    // On a row expecting fail, kyverno test counts the differing resource as the expected failure;
+    // a plain status mismatch (want fail, got pass) still fails.
+    const kt = join(dir, 'kyverno-test.yaml');
+    await writeFile(kt, (await readFile(kt, 'utf8')).replace('patchedResources: patched.yaml, result: pass', 'patchedResources: patched.yaml, result: fail'));
+    const r3 = await runTests([dir]);
+    expect(r3.tests[0]!.rows[0]).toMatchObject({ outcome: 'pass', reason: 'Resource diff', expected: 'fail' });
+    await writeFile(join(dir, 'patched.yaml'), (await readFile(join(dir, 'patched.yaml'), 'utf8')).replace('"false"', '"true"'));
+    const r4 = await runTests([dir]);
+    expect(r4.tests[0]!.rows[0]).toMatchObject({ outcome: 'fail', reason: 'Want fail, got pass' });
   });
 });
 

@@ -347,6 +347,17 @@ function samePatched(actual: Resource | undefined, file: Resource[] | undefined)
   return expected !== undefined && deepEqual(actual, expected);
 }
 
+/**
+ * A patched or generated resource that differs from the test's file fails the row, except when the row
+ * expects `fail`: kyverno test counts a failed check on an expected-`fail` row as a success
+ * (printTestResult: `ok || test.Result == fail`; its own test-mutate/patched-resource-negative relies on
+ * it). duallane applies that only to resource differences: a `Want fail, got pass` row still fails, as
+ * the documentation of `kyverno test` says results must agree.
+ */
+function diffOutcome(expected: RuleStatus): 'pass' | 'fail' {
+  return expected === 'fail' ? 'pass' : 'fail';
+}
+
 export function checkResults(results: TestResultSpec[], responses: (PolicyResponse & { policyKey?: string })[], patched: PatchedResources = new Map()): TestRow[] {
   const rows: TestRow[] = [];
   let id = 1;
@@ -395,7 +406,7 @@ export function checkResults(results: TestResultSpec[], responses: (PolicyRespon
             if (items.length > 1 || (items.length === 1 && rr.status === 'pass')) {
               for (const g of items) {
                 const label = `${g.kind}/${g.metadata?.namespace ? `${g.metadata.namespace}/` : ''}${g.metadata?.name ?? ''}`;
-                if (!samePatched(g, patched.get(t.generatedResource))) rows.push({ id: id++, policy: t.policy, rule: t.rule, resource: label, kind, expected, actual: rr.status, outcome: 'fail', skipped: false, reason: 'Resource diff', message: "Generated resource didn't match the generated resource in the test result" });
+                if (!samePatched(g, patched.get(t.generatedResource))) rows.push({ id: id++, policy: t.policy, rule: t.rule, resource: label, kind, expected, actual: rr.status, outcome: diffOutcome(expected), skipped: false, reason: 'Resource diff', message: "Generated resource didn't match the generated resource in the test result" });
                 else {
                   const ok = rr.status === expected;
                   rows.push({ id: id++, policy: t.policy, rule: t.rule, resource: label, kind, expected, actual: rr.status, outcome: ok ? 'pass' : 'fail', skipped: ok && expected === 'skip', reason: ok ? 'Ok' : `Want ${expected}, got ${rr.status}`, message: rr.message });
@@ -404,13 +415,13 @@ export function checkResults(results: TestResultSpec[], responses: (PolicyRespon
               continue;
             }
             if (!samePatched(items[0], patched.get(t.generatedResource))) {
-              rows.push({ id: id++, policy: t.policy, rule: t.rule, resource: resourceLabel, kind, expected, actual: rr.status, outcome: 'fail', skipped: false, reason: 'Resource diff', message: "Generated resource didn't match the generated resource in the test result" });
+              rows.push({ id: id++, policy: t.policy, rule: t.rule, resource: resourceLabel, kind, expected, actual: rr.status, outcome: diffOutcome(expected), skipped: false, reason: 'Resource diff', message: "Generated resource didn't match the generated resource in the test result" });
               continue;
             }
           }
           const patchedFile = t.patchedResources ?? t.patchedResource;
           if (patchedFile && !samePatched(resp.patchedResource, patched.get(patchedFile))) {
-            rows.push({ id: id++, policy: t.policy, rule: t.rule, resource: resourceLabel, kind, expected, actual: rr.status, outcome: 'fail', skipped: false, reason: 'Resource diff', message: "Patched resource didn't match the patched resource in the test result" });
+            rows.push({ id: id++, policy: t.policy, rule: t.rule, resource: resourceLabel, kind, expected, actual: rr.status, outcome: diffOutcome(expected), skipped: false, reason: 'Resource diff', message: "Patched resource didn't match the patched resource in the test result" });
             continue;
           }
           const ok = rr.status === expected;
