@@ -36,6 +36,19 @@ describe('generate cloneList', () => {
   });
 });
 
+describe('generate data', () => {
+  it('resolves $(...) references in the generate spec before variables', () => {
+    const out = generateResources({ apiVersion: 'v1', kind: 'ConfigMap', name: '$(./../data/data/owner)-copy', namespace: 'ops', data: { data: { owner: '{{request.object.metadata.name}}' } } }, ctxFor(ns), []);
+    expect(out).toEqual([{ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'team-a-copy', namespace: 'ops' }, data: { owner: 'team-a' } }]);
+  });
+
+  it('without data, clone or cloneList generates the bare resource', () => {
+    expect(generateResources({ apiVersion: 'example.io/v1', kind: 'Widget', name: 'w-{{request.object.metadata.name}}', namespace: 'ops' }, ctxFor(ns), [])).toEqual([
+      { apiVersion: 'example.io/v1', kind: 'Widget', metadata: { name: 'w-team-a', namespace: 'ops' } },
+    ]);
+  });
+});
+
 describe('generate foreach', () => {
   const cm: Resource = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'default-deny', namespace: 'default' }, data: { namespaces: 'foreach-ns-1,foreach-ns-2' } };
 

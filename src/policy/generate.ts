@@ -1,6 +1,7 @@
 import { evaluateConditions } from './conditions.js';
 import { queryJmesPath } from './jmespath.js';
 import { parseKindSelector, selectorMatches } from './match.js';
+import { substituteReferences } from './references.js';
 import { setDotted, substituteAll, type EvalContext } from './variables.js';
 import type { LabelSelector, Resource } from './types.js';
 
@@ -83,13 +84,18 @@ function cloneListSources(list: NonNullable<GenerateTarget['cloneList']>, source
 }
 
 /** One generate target (top level or a foreach entry) with variables already in `ctx`. */
-function generateTarget(spec: GenerateTarget, ctx: EvalContext, sources: Resource[]): Resource[] {
+function generateTarget(given: GenerateTarget, ctx: EvalContext, sources: Resource[]): Resource[] {
+  // `$(...)` references are resolved in the rule document before variables, as Kyverno's SubstituteAll
+  // does (e.g. name: "$(./../data/data/target)-generated").
+  const spec = (substituteReferences({ generate: given }) as { generate: GenerateTarget }).generate;
   const s = substituteAll({ ...spec, data: undefined, foreach: undefined, list: undefined, context: undefined, preconditions: undefined }, ctx) as GenerateTarget;
   if (s.cloneList !== undefined && s.cloneList !== null) {
     return cloneListSources(s.cloneList, sources).map((src) => cloneOf(src, undefined, undefined, String(src.metadata?.name ?? ''), s.namespace));
   }
-  if (spec.data !== undefined) {
-    const data = copyOf(substituteAll(spec.data, ctx)) as Record<string, unknown>;
+  if (spec.data !== undefined || (!s.clone && s.cloneList == null)) {
+    // Without data, clone or cloneList Kyverno generates the bare resource (apiVersion, kind, metadata),
+    // as its own test-generate/multiple-resources expects.
+    const data = (spec.data === undefined ? {} : copyOf(substituteAll(spec.data, ctx))) as Record<string, unknown>;
     const meta = { ...((data['metadata'] as Record<string, unknown>) ?? {}) };
     meta['name'] = s.name;
     if (s.namespace) meta['namespace'] = s.namespace;
