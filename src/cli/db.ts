@@ -29,7 +29,9 @@ export function registerDbCommands(program: Command): void {
       try {
         const r = await ledger.migrate();
         out.result({ ...r, ledger: { kind: ledger.kind, where: ledger.where } }, () =>
-          r.applied.length ? `applied migration${r.applied.length > 1 ? 's' : ''} ${r.applied.join(', ')}; ledger at version ${r.current} (${ledger.where})` : `ledger already at version ${r.current} (${ledger.where})`,
+          r.applied.length
+            ? `applied migration${r.applied.length > 1 ? 's' : ''} ${r.applied.join(', ')}; ledger at version ${r.current} (${ledger.where})${ledger.kind === 'server' ? '\nnew tables or columns need their grants: run `duallane db roles apply` next' : ''}`
+            : `ledger already at version ${r.current} (${ledger.where})`,
         );
       } finally {
         await ledger.close();

@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { mkdir } from 'node:fs/promises';
 import type { PGlite } from '@electric-sql/pglite';
 import type { Pool, PoolClient } from 'pg';
@@ -73,16 +74,20 @@ async function openPglite(path: string, lockTimeoutMs?: number): Promise<Driver>
   const statements = await PgliteStatements.create(db);
   const sql: SqlTx = {
     async query<R>(text: string, params?: unknown[]) {
-      const r = params && params.length > 0 ? await statements.query<R>(text, params) : await db.query<R>(text);
-      return { rows: r.rows, rowCount: r.affectedRows ?? r.rows.length };
+      if (params && params.length > 0) return statements.query<R>(text, params);
+      const r = await db.query<R>(text);
+      return { rows: r.rows, rowCount: r.rowCount ?? r.affectedRows ?? r.rows.length };
     },
     async exec(text: string) {
+      // Scripts carry DDL (migrations, role scripts): prepared statements may no longer fit. The
+      // script's own error is the one reported; a failed transaction gets no further SQL.
       try {
         await db.exec(text);
-      } finally {
-        // Scripts carry DDL (migrations, role scripts): prepared statements may no longer fit.
-        await statements.reset();
+      } catch (e) {
+        statements.forget();
+        throw e;
       }
+      await statements.reset();
     },
   };
   // PGlite is one connection: transactions run one at a time, in call order, through this queue
@@ -92,8 +97,11 @@ async function openPglite(path: string, lockTimeoutMs?: number): Promise<Driver>
   // any explicit transaction the session role is treated as unknown (lane code in it could have
   // reset it), so the next autocommit sets it again and an administrator's transaction drops it.
   let tail: Promise<unknown> = Promise.resolve();
+  const inside = new AsyncLocalStorage<true>();
   const serial = <T>(fn: () => Promise<T>): Promise<T> => {
-    const run = tail.then(fn);
+    // A ledger call from inside one of this ledger's own transactions would wait for itself forever.
+    if (inside.getStore()) return Promise.reject(new LedgerError('QUERY_FAILED', 'nested use of the embedded ledger inside one of its own transactions (it has one connection): use the transaction you are in'));
+    const run = tail.then(() => inside.run(true, fn));
     tail = run.catch(() => undefined);
     return run;
   };

@@ -252,11 +252,14 @@ export class LaneTx {
       `handoff.${to}`,
       JSON.stringify({ from: fromList, to, ...changed, ...(audit ?? {}) }),
     ];
-    // With `use`, the consumed row is written only while the handoff is in `from`, and the move only
-    // if that row was written (no conflict): both or neither.
+    // With `use`, the handoff row is locked first (FOR UPDATE: waits for a concurrent mover and
+    // re-checks the state on its newest version; row-level security hides another executor's row),
+    // the consumed row is written only for a row so locked, and the move only if that row was
+    // written (no conflict): both or neither.
     const consume = use
-      ? `c AS (INSERT INTO consumed (statement_digest, nonce, handoff_id, lane)
-               SELECT $13, $14, $1, $3 WHERE EXISTS (SELECT 1 FROM handoffs WHERE id = $1 AND state = ANY($10::text[]))
+      ? `l AS (SELECT id FROM handoffs WHERE id = $1 AND state = ANY($10::text[]) FOR UPDATE),
+         c AS (INSERT INTO consumed (statement_digest, nonce, handoff_id, lane)
+               SELECT $13, $14, l.id, $3 FROM l
                ON CONFLICT DO NOTHING RETURNING 1),
          `
       : '';
@@ -274,9 +277,13 @@ export class LaneTx {
       ),
     );
     if (rows.length > 0) return toHandoff(rows[0]!);
-    const conflict = await this.stateConflict(id, fromList);
-    if (use && conflict.code === 'STATE_CONFLICT' && fromList.includes(String(conflict.details?.actual))) throw await this.replayError(use.statementDigest, use.nonce);
-    throw conflict;
+    // Nothing written. A replay only if the digest or nonce is really recorded as consumed (by
+    // another handoff, or by this one earlier); otherwise the state (or another lane) was in the way.
+    if (use) {
+      const replay = await this.replayError(use.statementDigest, use.nonce);
+      if (replay.details?.consumedBy !== undefined) throw replay;
+    }
+    throw await this.stateConflict(id, fromList);
   }
 
   /**

@@ -257,6 +257,15 @@ CREATE TRIGGER handoffs_guard BEFORE UPDATE ON handoffs FOR EACH ROW EXECUTE FUN
 const V3 = `
 -- A nonce is single-use from the moment it is proposed: the unique index answers replays at
 -- propose time in the INSERT itself, without a lookup before it.
+DO $$
+DECLARE
+  dup text;
+BEGIN
+  SELECT nonce INTO dup FROM handoffs WHERE nonce IS NOT NULL GROUP BY nonce HAVING count(*) > 1 LIMIT 1;
+  IF FOUND THEN
+    RAISE EXCEPTION 'two recorded proposals share the nonce %: resolve them (one is a replay) before this migration', dup USING ERRCODE = '23505';
+  END IF;
+END $$;
 CREATE UNIQUE INDEX handoffs_nonce_unique ON handoffs (nonce) WHERE nonce IS NOT NULL;
 
 -- The chain head row is now the appenders' lock and is moved in ONE statement (prev_hash keeps the

@@ -17,9 +17,10 @@ describe('PgliteStatements (prepared once, one protocol exchange per call)', () 
       const r = await st.query<{ id: number; doc: unknown; at: Date }>('INSERT INTO t (id, doc) VALUES ($1, $2::jsonb) RETURNING *', [i, JSON.stringify({ n: i })]);
       expect(r.rows).toEqual((await db.query('SELECT * FROM t WHERE id = $1', [i])).rows);
       expect(r.rows[0]).toMatchObject({ id: i, doc: { n: i } });
-      expect(r.affectedRows).toBe(1);
+      expect(r.rowCount).toBe(1);
     }
     expect((await st.query('SELECT count(*)::int AS n FROM t WHERE id > $1', [0])).rows).toEqual([{ n: 3 }]);
+    expect((await st.query('SELECT id FROM t WHERE id > $1', [0])).rowCount).toBe(3);
   });
 
   it('passes NULLs and reports database errors with their SQLSTATE and constraint', async () => {
@@ -36,6 +37,12 @@ describe('PgliteStatements (prepared once, one protocol exchange per call)', () 
     await db.exec("ALTER TABLE t ADD COLUMN extra text NOT NULL DEFAULT 'x'");
     await st.reset();
     expect((await st.query<Record<string, unknown>>('SELECT * FROM t WHERE id = $1', [1])).rows[0]).toMatchObject({ id: 1, extra: 'x' });
+  });
+
+  it('after forget() (a failed script), statements are prepared again under new names', async () => {
+    expect((await st.query('SELECT $1::int AS v', [5])).rows).toEqual([{ v: 5 }]);
+    st.forget(); // the old statement still exists in the session: a new generation must not collide
+    expect((await st.query('SELECT $1::int AS v', [6])).rows).toEqual([{ v: 6 }]);
   });
 
   it('refuses a parameter count that does not fit the statement', async () => {

@@ -130,4 +130,17 @@ describe.each(backends)('one-statement state changes on %s', (_name, make, enabl
     expect(pending?.state ?? 'proposed').toBe('proposed');
     expect(pending?.id).not.toBe(a.id);
   });
+
+  it.skipIf(!enabled)('a failing script reports its own error, and parameterized statements keep working afterwards', async () => {
+    await expect(b.admin.withAdmin((tx) => tx.sql.exec('SELECT 1/0'))).rejects.toThrow(/division by zero/);
+    const h = await codex.withLane('codex', (tx) => tx.insertHandoff(newHandoff('after-error')), { autocommit: true });
+    expect(await b.admin.withAdmin((tx) => tx.getHandoff(h.id))).toMatchObject({ id: h.id, state: 'proposed' });
+  });
+
+  it.skipIf(!enabled || _name === 'postgres')('embedded: using the ledger from inside its own transaction is an error, not a hang', async () => {
+    const e = await errorOf(b.admin.withAdmin(() => b.admin.withAdmin((tx) => tx.listAudit())));
+    expect(String((e as Error).message)).toMatch(/nested use of the embedded ledger/);
+    // and the ledger is usable afterwards
+    expect(Array.isArray(await b.admin.withAdmin((tx) => tx.listAudit()))).toBe(true);
+  });
 });
