@@ -172,6 +172,12 @@ function toAuditRow(r: Record<string, unknown>): AuditRow {
   };
 }
 
+/** $1..$10 of both pull-request statements: the record's own columns, then its `pull_request.recorded` audit payload. */
+function prParams(pr: PullRequestRecord, lane: string): unknown[] {
+  const audit = { forge: pr.forge, number: pr.number, url: pr.url, headSha: pr.headSha };
+  return [pr.handoffId, lane, pr.forge, pr.number, pr.url, pr.branch, pr.headSha, pr.state ?? 'open', JSON.stringify(pr.labels ?? []), JSON.stringify(audit)];
+}
+
 /** The lane label written by administrators (owners), who are not a lane. */
 export const ADMIN_LANE = '@admin';
 
@@ -294,7 +300,6 @@ export class LaneTx {
   async openPullRequest(pr: PullRequestRecord, from: HandoffState | readonly HandoffState[], fields: Omit<TransitionFields, 'prNumber' | 'prUrl' | 'rejectReason'> = {}): Promise<{ handoff: Handoff; pullRequest: PullRequest }> {
     const fromList = typeof from === 'string' ? [from] : [...from];
     const { audit, meta: _meta, ...changed } = fields;
-    const prAudit = { forge: pr.forge, number: pr.number, url: pr.url, headSha: pr.headSha };
     const trAudit = { from: fromList, to: 'pr_opened', ...changed, prNumber: pr.number, prUrl: pr.url, ...(audit ?? {}) };
     const { rows } = await this.run(`recording the pull request of ${pr.handoffId}`, () =>
       this.sql.query(
@@ -314,16 +319,7 @@ export class LaneTx {
            ORDER BY x.ord RETURNING seq)
          SELECT to_jsonb(u.*) AS handoff, (SELECT to_jsonb(p.*) FROM p) AS pull_request FROM u`,
         [
-          pr.handoffId,
-          this.lane,
-          pr.forge,
-          pr.number,
-          pr.url,
-          pr.branch,
-          pr.headSha,
-          pr.state ?? 'open',
-          JSON.stringify(pr.labels ?? []),
-          JSON.stringify(prAudit),
+          ...prParams(pr, this.lane),
           JSON.stringify(fields.meta ?? {}),
           fromList,
           fields.branch ?? null,
@@ -443,16 +439,7 @@ export class LaneTx {
          a AS (INSERT INTO audit_log (lane, action, subject, payload) SELECT $2, 'pull_request.recorded', p.handoff_id, $10::jsonb FROM p RETURNING seq)
          SELECT p.* FROM p`,
         [
-          pr.handoffId,
-          this.lane,
-          pr.forge,
-          pr.number,
-          pr.url,
-          pr.branch,
-          pr.headSha,
-          pr.state ?? 'open',
-          JSON.stringify(pr.labels ?? []),
-          JSON.stringify({ forge: pr.forge, number: pr.number, url: pr.url, headSha: pr.headSha }),
+          ...prParams(pr, this.lane),
           pr.base ?? null,
           pr.title ?? null,
           pr.body ?? null,
