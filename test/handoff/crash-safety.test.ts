@@ -1,25 +1,17 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { makeTemplate, workspaceFrom } from './fixture.js';
+import { describe, expect, it } from 'vitest';
+import { useWorkspaces } from './fixture.js';
 
 // kill -9 the accept process right after each step boundary, re-run it, and check the work was done
 // exactly once: one branch, one commit on it, one pull request, one pr_opened transition.
 const STEPS = ['claimed', 'verified', 'committed', 'applied', 'pushed', 'pr-created', 'labeled', 'attested'] as const;
 
-let template: { dir: string; cleanup(): void };
-const cleanups: (() => void)[] = [];
-beforeAll(async () => {
-  template = await makeTemplate();
-}, 120_000);
-afterAll(() => template?.cleanup());
-afterEach(() => {
-  while (cleanups.length) cleanups.pop()!();
-});
+const { workspace } = useWorkspaces();
 
 describe('accept is crash-safe at every step boundary', () => {
   it.each(STEPS.map((s) => [s]))(
     'killed after %s, re-run finishes exactly once',
     async (step) => {
-      const w = workspaceFrom(template.dir, cleanups);
+      const w = workspace();
       w.write('src/app.js', `export const x = '${step}';\n`);
       const p = await w.propose(`crash at ${step}`);
       const crashed = await w.cli(['handoff', 'accept', p.id, '--lane', 'claude', '--json'], { DUALLANE_TEST_HOOKS: '1', DUALLANE_CRASH_AT: step });

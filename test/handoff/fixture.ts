@@ -3,6 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { afterAll, afterEach, beforeAll } from 'vitest';
 import { parseJson, runCli, type CliResult } from '../support/cli.js';
 import { GIT_ENV } from '../support/git-env.js';
 
@@ -63,4 +64,26 @@ export function workspaceFrom(templateDir: string, cleanups: (() => void)[]): Wo
     },
   };
   return ws;
+}
+
+/**
+ * The usual hooks of a handoff test file: one template repository for the file (made once), and
+ * every workspace, or cleanup handed to `defer`, removed after the test that made it.
+ */
+export function useWorkspaces(): { workspace(): Workspace; defer(fn: () => void): void } {
+  let template: { dir: string; cleanup(): void } | undefined;
+  const cleanups: (() => void)[] = [];
+  beforeAll(async () => {
+    template = await makeTemplate();
+  }, 120_000);
+  afterAll(() => template?.cleanup());
+  afterEach(() => {
+    while (cleanups.length) cleanups.pop()!();
+  });
+  return {
+    workspace: () => workspaceFrom(template!.dir, cleanups),
+    defer: (fn) => {
+      cleanups.push(fn);
+    },
+  };
 }

@@ -1,19 +1,10 @@
 import { chmodSync, appendFileSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { makeTemplate, workspaceFrom, type Workspace } from './fixture.js';
+import { describe, expect, it } from 'vitest';
+import { useWorkspaces, type Workspace } from './fixture.js';
 
 // End to end through the built CLI (bin/duallane) on real git repositories and the embedded ledger.
-let template: { dir: string; cleanup(): void };
-const cleanups: (() => void)[] = [];
-beforeAll(async () => {
-  template = await makeTemplate();
-}, 120_000);
-afterAll(() => template?.cleanup());
-afterEach(() => {
-  while (cleanups.length) cleanups.pop()!();
-});
-const ws = (): Workspace => workspaceFrom(template.dir, cleanups);
+const { workspace: ws } = useWorkspaces();
 
 async function expectRejected(w: Workspace, id: string, code: string) {
   const { r, data } = await w.json(['handoff', 'accept', id, '--lane', 'claude']);
@@ -142,7 +133,7 @@ describe('duallane handoff (CLI)', () => {
     const swapped = await w.json(['handoff', 'submit', '--bundle', p.bundlePath, '--artifact', otherPath]);
     expect({ exit: swapped.r.code, code: swapped.data.error?.code }).toEqual({ exit: 1, code: 'SUBJECT_MISMATCH' });
     // A proposal signed by a key no propose lane holds (another installation's codex key).
-    const stranger = workspaceFrom(template.dir, cleanups);
+    const stranger = ws();
     rmSync(join(stranger.dir, '.duallane', 'keys'), { recursive: true, force: true });
     rmSync(join(stranger.dir, '.duallane', 'ledger'), { recursive: true, force: true });
     expect((await stranger.cli(['init'])).code).toBe(0);

@@ -2,25 +2,17 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { sha256Hex } from '../../src/attest/index.js';
 import { HANDOFF_PREDICATE_TYPE, parsePatch } from '../../src/handoff/index.js';
 import type { CliResult } from '../support/cli.js';
-import { makeTemplate, workspaceFrom, type Workspace } from './fixture.js';
+import { useWorkspaces, type Workspace } from './fixture.js';
 
 // A compromised propose lane signs whatever it likes. These proposals are built by hand (artifact
 // bytes git would never produce, predicates that lie), signed with `duallane attest` and the codex
 // key, recorded with `handoff submit`, and must be refused by `handoff accept` with their code.
 
-let template: { dir: string; cleanup(): void };
-const cleanups: (() => void)[] = [];
-beforeAll(async () => {
-  template = await makeTemplate();
-}, 120_000);
-afterAll(() => template?.cleanup());
-afterEach(() => {
-  while (cleanups.length) cleanups.pop()!();
-});
+const { workspace, defer } = useWorkspaces();
 
 const ULIDS = ['01HZZZZZZZZZZZZZZZZZZZZZZ1', '01HZZZZZZZZZZZZZZZZZZZZZZ2', '01HZZZZZZZZZZZZZZZZZZZZZZ3', '01HZZZZZZZZZZZZZZZZZZZZZZ4', '01HZZZZZZZZZZZZZZZZZZZZZZ5', '01HZZZZZZZZZZZZZZZZZZZZZZ6'];
 const HEADER = 'From 0000000000000000000000000000000000000000 Mon Sep 17 00:00:00 2001\nFrom: duallane <handoff@duallane.invalid>\nDate: Thu, 1 Jan 1970 00:00:00 +0000\nSubject: [PATCH] duallane handoff\n\n---\n';
@@ -34,7 +26,7 @@ interface Forgery {
 
 async function forge(w: Workspace, n: number, f: Forgery): Promise<{ submit: { r: CliResult; data: Record<string, any> }; id: string }> {
   const tmp = mkdtempSync(join(tmpdir(), 'duallane-forged-'));
-  cleanups.push(() => rmSync(tmp, { recursive: true, force: true }));
+  defer(() => rmSync(tmp, { recursive: true, force: true }));
   const bytes = Buffer.from(f.artifact, 'utf8');
   const files = parsePatch(bytes).files;
   const base = w.git('rev-parse', 'HEAD');
@@ -90,7 +82,7 @@ async function expectAcceptRejected(w: Workspace, id: string, code: string) {
 
 describe('hand-made proposals signed by the propose lane', () => {
   it('are refused at submit when the signer, predicate type or predicate is wrong', async () => {
-    const w = workspaceFrom(template.dir, cleanups);
+    const w = workspace();
     const art = HEADER + add('docs/a.md', 'a');
     const byExecutor = await forge(w, 0, { artifact: art, key: 'claude' });
     expect({ exit: byExecutor.submit.r.code, code: byExecutor.submit.data.error?.code }).toEqual({ exit: 1, code: 'UNTRUSTED_SIGNER' });
@@ -103,7 +95,7 @@ describe('hand-made proposals signed by the propose lane', () => {
   }, 400_000);
 
   it('are refused at accept: traversal, non-canonical bytes, lying predicate, patch that does not apply', async () => {
-    const w = workspaceFrom(template.dir, cleanups);
+    const w = workspace();
     const traversal = await forge(w, 0, { artifact: HEADER + add('../outside.txt', 'pwned') });
     expect(traversal.submit.r.code, traversal.submit.r.stderr).toBe(0);
     const t = await expectAcceptRejected(w, traversal.id, 'SCOPE_VIOLATION');
