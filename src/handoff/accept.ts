@@ -98,13 +98,12 @@ async function acceptTraced(ctx: HandoffContext, lane: LaneConfig, opts: AcceptO
     const r = await withHandoffLock(ctx, lane.name, id, async () => {
       const cur = await ctx.ledger.withLane(lane.name, (tx) => tx.getHandoff(id));
       if (!cur) throw new HandoffError('NOT_FOUND', `no handoff ${id}`);
-      if (cur.state === 'proposed') {
-        const taken = await takeAndVerify(ctx, lane, { id });
-        if (taken) return finish(ctx, lane, forge, taken.handoff, taken.verified);
-      }
-      // Not (or no longer) proposed: resume what is there, or report why not.
-      const h = await ctx.ledger.withLane(lane.name, (tx) => tx.getHandoff(id));
-      return finish(ctx, lane, forge, h!);
+      if (cur.state !== 'proposed') return finish(ctx, lane, forge, cur); // resume what is there, or report why not
+      const taken = await takeAndVerify(ctx, lane, { id });
+      if (taken) return finish(ctx, lane, forge, taken.handoff, taken.verified);
+      // No longer proposed (another executor moved it meanwhile): resume from where it is now.
+      const now = await ctx.ledger.withLane(lane.name, (tx) => tx.getHandoff(id));
+      return finish(ctx, lane, forge, now!);
     });
     if (r === LOCKED) throw new HandoffError('STATE_CONFLICT', `handoff ${id} is being accepted by another executor right now`, { details: { id } });
     return r;
@@ -152,24 +151,20 @@ async function takeAndVerify(ctx: HandoffContext, lane: LaneConfig, target: { id
     if (!h) return null;
     const step = stepper(ctx, lane, h.id);
     step('claimed');
+    let v: Verified;
     try {
-      const v = await verifyProposal(ctx, { ...h, executorLane: lane.name }, { checkExpiry: true, singleUse: false });
-      // The unique insert into consumed is the single-use check, in the same statement as the move.
-      v.checks.push({ check: 'single-use', ok: true });
-      const verifiedAt = ctx.now().toISOString();
-      const handoff = await tx.consumeAndTransition(h.id, { statementDigest: h.statementDigest, nonce: v.predicate.nonce }, 'proposed', 'verified', {
-        meta: { verifiedAt, verification: v.checks },
-        audit: { checks: v.checks.length },
-      });
-      return { handoff, verified: v };
+      v = await verifyProposal(ctx, { ...h, executorLane: lane.name }, { checkExpiry: true, singleUse: false });
     } catch (e) {
-      const err = e instanceof LedgerError && e.code === 'REPLAY' ? new HandoffError('REPLAY', e.message, { cause: e, details: e.details }) : e;
-      if (err instanceof HandoffError && REJECTING.has(err.code)) {
-        await rejectIn(tx, h, err);
-        return err;
+      if (e instanceof HandoffError && REJECTING.has(e.code)) {
+        await rejectIn(tx, h, e);
+        return e;
       }
-      throw err;
+      throw e;
     }
+    // The unique insert into consumed (markVerified) is the single-use check.
+    v.checks.push({ check: 'single-use', ok: true });
+    const moved = await markVerified(ctx, tx, h, v, 'proposed');
+    return moved instanceof HandoffError ? moved : { handoff: moved, verified: v };
   });
   if (outcome instanceof HandoffError) throw outcome;
   return outcome;
@@ -233,20 +228,8 @@ async function finish(ctx: HandoffContext, lane: LaneConfig, forge: Forge, hando
     }
   }
   if (h.state === 'claimed') {
-    const verifiedAt = ctx.now().toISOString();
-    const outcome = await ctx.ledger.withLane(lane.name, async (tx) => {
-      try {
-        await tx.consume(h.statementDigest, v.predicate.nonce, h.id);
-      } catch (e) {
-        if (e instanceof LedgerError && e.code === 'REPLAY') {
-          const err = new HandoffError('REPLAY', e.message, { cause: e });
-          await rejectIn(tx, h, err);
-          return err;
-        }
-        throw e;
-      }
-      return tx.transitionHandoff(h.id, 'claimed', 'verified', { meta: { verifiedAt, verification: v.checks }, audit: { checks: v.checks.length } });
-    });
+    const claimed = h;
+    const outcome = await ctx.ledger.withLane(lane.name, (tx) => markVerified(ctx, tx, claimed, v, 'claimed'));
     if (outcome instanceof HandoffError) throw outcome;
     h = outcome;
   }
@@ -405,6 +388,26 @@ export async function verifyProposal(ctx: HandoffContext, h: Handoff, opts: { ch
   const tree = await treeOfArtifact(ctx.repoDir, p.baseCommit, artifact, { quarantine: true });
   checks.push({ check: 'applies-canonically', ok: true, detail: `tree ${tree}` });
   return { predicate: p, proposerSigner: lv.signer, tree, checks };
+}
+
+/**
+ * Consumes the proposal's statement digest and nonce and moves it from `from` to `verified`, one
+ * statement (the unique insert is the single-use check). A digest or nonce used before is recorded
+ * as a REPLAY rejection in the same transaction, and that error is returned for the caller to throw
+ * after the commit.
+ */
+async function markVerified(ctx: HandoffContext, tx: LaneTx, h: Handoff, v: Verified, from: 'proposed' | 'claimed'): Promise<Handoff | HandoffError> {
+  try {
+    return await tx.consumeAndTransition(h.id, { statementDigest: h.statementDigest, nonce: v.predicate.nonce }, from, 'verified', {
+      meta: { verifiedAt: ctx.now().toISOString(), verification: v.checks },
+      audit: { checks: v.checks.length },
+    });
+  } catch (e) {
+    if (!(e instanceof LedgerError && e.code === 'REPLAY')) throw e;
+    const err = new HandoffError('REPLAY', e.message, { cause: e, details: e.details });
+    await rejectIn(tx, h, err);
+    return err;
+  }
 }
 
 function lane0(ctx: HandoffContext): string {

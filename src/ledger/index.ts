@@ -7,16 +7,19 @@
  *   const ledger = await openLedger(config, { lane: 'claude' });   // server mode: logs in as the lane's role
  *   try {
  *     await ledger.withLane('claude', async (tx) => {               // ONE transaction, SET LOCAL ROLE <lane role>
- *       const h = await tx.claimNextPending();                      // FOR UPDATE SKIP LOCKED; null when none
+ *       const h = await tx.lockProposed({ next: true });            // FOR UPDATE SKIP LOCKED; null when none
  *       if (!h) return;
- *       await tx.consume(h.statementDigest, h.nonce!, h.id);        // LedgerError REPLAY on reuse (savepoint: tx stays usable)
- *       await tx.transitionHandoff(h.id, 'claimed', 'verified');    // moves exactly once, else STATE_CONFLICT
+ *       // ... verify while holding the row ...
+ *       await tx.consumeAndTransition(h.id, { statementDigest: h.statementDigest, nonce: h.nonce! }, 'proposed', 'verified');
+ *       // one statement: REPLAY on reuse (nothing written, tx stays usable), else moves exactly once or STATE_CONFLICT
  *     });
  *   } finally { await ledger.close(); }
  *
- *  - `tx.insertHandoff(...)` (propose lanes), `tx.transitionHandoff(id, from, to, fields)` and
- *    `tx.claimNextPending()` (execute lanes) write their own audit rows; `tx.appendAudit(...)` adds
- *    others. Every state change and its audit row commit together or not at all.
+ *  - `tx.insertHandoff(...)` (propose lanes), `tx.transitionHandoff(id, from, to, fields)`,
+ *    `tx.consumeAndTransition`, `tx.openPullRequest` and `tx.claimNextPending()` (execute lanes)
+ *    write their own audit rows in the same statement; `tx.appendAudit(...)` adds others. Every state
+ *    change and its audit row commit together or not at all. Single-statement work may pass
+ *    `{ autocommit: true }` to withLane.
  *  - Reads: `tx.getHandoff`, `tx.listHandoffs`, `tx.getPullRequest`, `tx.listPullRequests`,
  *    `tx.listAudit`, `tx.listLaneRuns`, `tx.isConsumed`. `tx.recordPullRequest`, `tx.recordLaneRun`.
  *  - Errors are LedgerError with codes (see ledger-error.ts): REPLAY, STATE_CONFLICT, PERMISSION_DENIED
