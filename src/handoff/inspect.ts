@@ -98,7 +98,7 @@ export async function traceHandoff(ctx: HandoffContext, id: string, opts: { lane
   const hv = await showHandoff(ctx, id, opts);
   const h = await ctx.ledger.withLane(readerLane(ctx, opts.lane), async (tx) => (await tx.getHandoff(id))!);
   const audit = await ctx.ledger.withLane(readerLane(ctx, opts.lane), async (tx) => {
-    const { rows } = await tx.sql.query<{ action: string; lane: string }>('SELECT action, lane FROM audit_log WHERE subject = $1 ORDER BY seq', [id]);
+    const { rows } = await tx.sql.query<{ action: string; lane: string }>('SELECT action, lane FROM audit_log WHERE subject = $1 ORDER BY seq NULLS LAST, id', [id]);
     return rows;
   });
   const chain: TraceLink[] = [];

@@ -72,7 +72,7 @@ export class LedgerPullRequestStore implements PullRequestStore {
     );
     const r = rows[0];
     if (!r) return null;
-    const comments = await tx.sql.query<{ payload: unknown }>(`SELECT payload FROM audit_log WHERE action = 'pull_request.commented' AND subject = $1 ORDER BY seq`, [r.handoff_id]);
+    const comments = await tx.sql.query<{ payload: unknown }>(`SELECT payload FROM audit_log WHERE action = 'pull_request.commented' AND subject = $1 ORDER BY seq NULLS LAST, id`, [r.handoff_id]);
     const parse = <T>(v: unknown): T => (typeof v === 'string' ? JSON.parse(v) : v) as T;
     return {
       handoffId: r.handoff_id as string,

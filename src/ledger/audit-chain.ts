@@ -23,6 +23,8 @@ export interface AuditReport {
   rows: number;
   head: { seq: number; hash: string } | null;
   findings: AuditFinding[];
+  /** Rows committed but not yet chained when the check read the log (not checked, not a finding). */
+  unsealed?: number;
 }
 
 /** hash = sha256(prev_hash || "\n" || canonical content), hex. The trigger computes the same in SQL. */

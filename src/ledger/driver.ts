@@ -1,4 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { createHash } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import type { PGlite } from '@electric-sql/pglite';
 import type { Pool, PoolClient } from 'pg';
@@ -40,6 +41,29 @@ export interface Driver {
   /** BEGIN; fn; COMMIT — or ROLLBACK when fn throws (the error is rethrown unchanged). */
   transaction<T>(fn: (tx: SqlTx) => Promise<T>, opts?: TransactionOptions): Promise<T>;
   close(): Promise<void>;
+}
+
+/** SQLSTATE of "cached plan must not change result type". */
+const STALE_PLAN = '0A000';
+
+/**
+ * Names for parameterised statements, so that each pooled connection parses and plans a ledger
+ * statement once and then only binds and executes it (node-postgres prepares a named statement on
+ * its first use per connection). The ledger's statements are a fixed set; past MAX distinct texts a
+ * statement runs unnamed, so ad-hoc SQL cannot grow every connection's prepared statements forever.
+ * Plans of statements under row-level security are re-planned by PostgreSQL when the role changes.
+ */
+class StatementNames {
+  private static readonly MAX = 256;
+  private readonly byText = new Map<string, string>();
+  of(text: string): string | undefined {
+    let name = this.byText.get(text);
+    if (name === undefined && this.byText.size < StatementNames.MAX) {
+      name = `dl_${createHash('sha256').update(text).digest('hex').slice(0, 32)}`;
+      this.byText.set(text, name);
+    }
+    return name;
+  }
 }
 
 function setLocalRole(role: string): string {
@@ -170,10 +194,20 @@ async function openPg(url: string, max: number): Promise<Driver> {
     await pool.end().catch(() => {});
     throw toLedgerError(cause, `cannot connect to ${where}`);
   }
+  const names = new StatementNames();
+  // A connection whose cached plan no longer fits the schema (a migration added a column under a
+  // running server) is dropped rather than returned to the pool: the next one prepares afresh.
+  const stale = new WeakSet<PoolClient>();
   const wrap = (c: PoolClient): SqlTx => ({
     async query<R>(sql: string, params?: unknown[]) {
-      const r = await c.query(sql, params as unknown[] | undefined);
-      return { rows: r.rows as R[], rowCount: r.rowCount ?? r.rows.length };
+      const name = params && params.length > 0 ? names.of(sql) : undefined;
+      try {
+        const r = await c.query(name ? { name, text: sql, values: params } : { text: sql, values: params });
+        return { rows: r.rows as R[], rowCount: r.rowCount ?? r.rows.length };
+      } catch (e) {
+        if (name && (e as { code?: string }).code === STALE_PLAN) stale.add(c);
+        throw e;
+      }
     },
     async exec(sql: string) {
       await c.query(sql);
@@ -195,7 +229,7 @@ async function openPg(url: string, max: number): Promise<Driver> {
         try {
           return await fn(wrap(client));
         } finally {
-          client.release();
+          client.release(stale.has(client));
         }
       }
       let broken = false;
@@ -212,7 +246,7 @@ async function openPg(url: string, max: number): Promise<Driver> {
         throw e;
       } finally {
         // A client whose ROLLBACK failed is in an unknown state: destroy it rather than reuse it.
-        client.release(broken);
+        client.release(broken || stale.has(client));
       }
     },
     close: () => pool.end(),

@@ -1,6 +1,6 @@
 import type { SqlTx } from './driver.js';
 import { LedgerError, sqlState, toLedgerError } from './ledger-error.js';
-import type { HANDOFF_STATES } from './migrations.js';
+import { AUDIT_SEAL_BATCH, type HANDOFF_STATES } from './migrations.js';
 
 export type HandoffState = (typeof HANDOFF_STATES)[number];
 
@@ -187,6 +187,12 @@ export const ADMIN_LANE = '@admin';
  * state without its audit row (or the reverse) can never be committed.
  */
 export class LaneTx {
+  /**
+   * True once this transaction wrote an audit row it did not seal: the Ledger then has the chain
+   * sealed shortly after the commit (see Ledger.sealAudit).
+   */
+  unsealedAudit = false;
+
   constructor(
     /** Raw SQL on this transaction's connection; prefer the typed methods. */
     readonly sql: SqlTx,
@@ -201,6 +207,7 @@ export class LaneTx {
    */
   async insertHandoff(h: NewHandoff): Promise<Handoff> {
     const audit = { statementDigest: h.statementDigest, artifactDigest: h.artifactDigest, baseCommit: h.baseCommit, targetBranch: h.targetBranch };
+    this.unsealedAudit = true;
     try {
       const { rows } = await this.sql.query(
         `WITH h AS (
@@ -270,7 +277,7 @@ export class LaneTx {
          `
       : '';
     if (use) params.push(use.statementDigest, use.nonce);
-    const { rows } = await this.run(`moving handoff ${id} to ${to}`, () =>
+    const { rows } = await this.audited(`moving handoff ${id} to ${to}`, () =>
       this.sql.query(
         `WITH ${consume}u AS (
            UPDATE handoffs SET state = $2, executor_lane = $3, updated_at = now(),
@@ -301,7 +308,7 @@ export class LaneTx {
     const fromList = typeof from === 'string' ? [from] : [...from];
     const { audit, meta: _meta, ...changed } = fields;
     const trAudit = { from: fromList, to: 'pr_opened', ...changed, prNumber: pr.number, prUrl: pr.url, ...(audit ?? {}) };
-    const { rows } = await this.run(`recording the pull request of ${pr.handoffId}`, () =>
+    const { rows } = await this.audited(`recording the pull request of ${pr.handoffId}`, () =>
       this.sql.query(
         `WITH u AS (
            UPDATE handoffs SET state = 'pr_opened', executor_lane = $2, updated_at = now(), pr_number = $4, pr_url = $5,
@@ -368,7 +375,7 @@ export class LaneTx {
    * Returns null when nothing is pending.
    */
   async claimNextPending(): Promise<Handoff | null> {
-    const { rows } = await this.run('claiming the next pending handoff', () =>
+    const { rows } = await this.audited('claiming the next pending handoff', () =>
       this.sql.query(
         `WITH u AS (
            UPDATE handoffs SET state = 'claimed', executor_lane = $1, updated_at = now()
@@ -428,7 +435,7 @@ export class LaneTx {
 
   /** Records (or updates) the pull request opened for a handoff, with its audit row. Execute lanes only. */
   async recordPullRequest(pr: PullRequestRecord): Promise<PullRequest> {
-    const { rows } = await this.run('recording the pull request', () =>
+    const { rows } = await this.audited('recording the pull request', () =>
       this.sql.query(
         `WITH p AS (
            INSERT INTO pull_requests (handoff_id, lane, forge, number, url, branch, head_sha, state, labels, base, title, body)
@@ -460,27 +467,47 @@ export class LaneTx {
   }
 
   /**
-   * Appends one audit row for this lane. The database assigns seq, time and hashes; row-level
-   * security refuses a row naming another lane.
+   * Appends one audit row for this lane and seals the chain up to it inside this transaction, so its
+   * seq and hash are known here (for rare writes: the hot-path statements leave sealing to the Ledger,
+   * which holds the chain's lock only briefly). Row-level security refuses a row naming another lane.
    */
   async appendAudit(entry: AuditEntry): Promise<{ seq: number; hash: string }> {
     const { rows } = await this.run(`appending audit ${entry.action}`, () =>
-      this.sql.query<{ seq: string; hash: string }>(
-        'INSERT INTO audit_log (lane, action, subject, payload) VALUES ($1, $2, $3, $4::jsonb) RETURNING seq::text AS seq, hash',
-        [this.lane, entry.action, entry.subject ?? '', JSON.stringify(entry.payload ?? {})],
-      ),
+      this.sql.query<{ id: string }>('INSERT INTO audit_log (lane, action, subject, payload) VALUES ($1, $2, $3, $4::jsonb) RETURNING id::text AS id', [
+        this.lane,
+        entry.action,
+        entry.subject ?? '',
+        JSON.stringify(entry.payload ?? {}),
+      ]),
     );
-    return { seq: Number(rows[0]!.seq), hash: rows[0]!.hash };
+    await this.sealAudit();
+    const sealed = await this.run('reading the sealed audit row', () =>
+      this.sql.query<{ seq: string; hash: string }>('SELECT seq::text AS seq, hash FROM audit_log WHERE id = $1', [rows[0]!.id]),
+    );
+    return { seq: Number(sealed.rows[0]!.seq), hash: sealed.rows[0]!.hash };
   }
 
+  /** Chains every committed (and this transaction's own) unsealed audit row; returns how many. */
+  async sealAudit(): Promise<number> {
+    let total = 0;
+    for (;;) {
+      const { rows } = await this.run('sealing the audit chain', () => this.sql.query<{ n: number }>('SELECT duallane_audit_seal() AS n', []));
+      const n = Number(rows[0]!.n);
+      total += n;
+      if (n < AUDIT_SEAL_BATCH) return total;
+    }
+  }
+
+  /** Sealed rows after `afterSeq`, in chain order (rows not yet sealed are sealed first). */
   async listAudit(opts: { afterSeq?: number; limit?: number } = {}): Promise<AuditRow[]> {
+    await this.sealAudit();
     const { rows } = await this.run('reading the audit log', () =>
       this.sql.query('SELECT * FROM audit_log WHERE seq > $1 ORDER BY seq LIMIT $2', [opts.afterSeq ?? 0, opts.limit ?? 10_000]),
     );
     return rows.map(toAuditRow);
   }
 
-  /** Records a finished `duallane exec` run as a `lane.run` audit row; a trigger copies it to lane_runs. */
+  /** Records a finished `duallane exec` run as a `lane.run` audit row; sealing it copies it to lane_runs. */
   async recordLaneRun(run: LaneRunRecord): Promise<{ seq: number }> {
     const r = await this.appendAudit({
       action: 'lane.run',
@@ -506,6 +533,12 @@ export class LaneTx {
       startedAt: iso(r.started_at),
       endedAt: isoOrNull(r.ended_at) ?? iso(r.started_at),
     }));
+  }
+
+  /** run() for a statement that writes unsealed audit rows. */
+  private audited<T>(what: string, fn: () => Promise<T>): Promise<T> {
+    this.unsealedAudit = true;
+    return this.run(what, fn);
   }
 
   private async run<T>(what: string, fn: () => Promise<T>): Promise<T> {

@@ -22,6 +22,7 @@ export interface LedgerOptions {
  */
 export class Ledger {
   private readonly lanes: Map<string, LaneConfig>;
+  private readonly sealer = new Debounced(SEAL_DELAY_MS, () => this.sealAudit());
 
   private constructor(
     private readonly driver: Driver,
@@ -90,12 +91,28 @@ export class Ledger {
   async withLane<T>(laneName: string, fn: (tx: LaneTx) => Promise<T>, opts: { autocommit?: boolean } = {}): Promise<T> {
     const lane = this.lanes.get(laneName);
     if (!lane) throw new LedgerError('LANE_UNKNOWN', `no lane named ${JSON.stringify(laneName)} is configured for this ledger`);
-    return this.transaction((sql) => fn(new LaneTx(sql, lane.name)), { role: lane.db.role, autocommit: opts.autocommit });
+    return this.laneTransaction(lane.name, fn, { role: lane.db.role, autocommit: opts.autocommit });
   }
 
   /** Runs `fn` in one transaction as the connected user (an administrator; no role switch). */
   withAdmin<T>(fn: (tx: LaneTx) => Promise<T>): Promise<T> {
-    return this.transaction((sql) => fn(new LaneTx(sql, ADMIN_LANE)));
+    return this.laneTransaction(ADMIN_LANE, fn);
+  }
+
+  /**
+   * Chains every committed audit row not yet sealed (see migration 5) and returns how many. Writes
+   * through this Ledger are sealed without asking, within SEAL_DELAY_MS of their commit and before
+   * close() returns; rows a crashed process left unsealed are sealed by the next seal from anyone.
+   */
+  async sealAudit(): Promise<number> {
+    return this.transaction((sql) => new LaneTx(sql, ADMIN_LANE).sealAudit(), { autocommit: true });
+  }
+
+  private async laneTransaction<T>(laneName: string, fn: (tx: LaneTx) => Promise<T>, opts?: TransactionOptions): Promise<T> {
+    let tx: LaneTx | undefined;
+    const result = await this.transaction((sql) => fn((tx = new LaneTx(sql, laneName))), opts);
+    if (tx?.unsealedAudit) this.sealer.soon();
+    return result;
   }
 
   /**
@@ -116,22 +133,33 @@ export class Ledger {
     throw new Error('unreachable');
   }
 
-  /** Re-derives the audit hash chain and names every edited, deleted or reordered row. */
+  /**
+   * Seals what is pending, then re-derives the audit hash chain and names every edited, deleted or
+   * reordered row. Rows committed after the seal are left for the next check (report.unsealed).
+   */
   async verifyAudit(): Promise<AuditReport> {
+    await this.sealAudit();
     return this.withAdmin(async (tx) => {
       const { rows } = await tx.sql.query<{ seq: string; prev_hash: string; hash: string; content: string }>(
-        `SELECT a.seq::text AS seq, a.prev_hash, a.hash, ${AUDIT_CONTENT_SQL('a')} AS content FROM audit_log a ORDER BY a.seq`,
+        `SELECT a.seq::text AS seq, a.prev_hash, a.hash, ${AUDIT_CONTENT_SQL('a')} AS content FROM audit_log a WHERE a.seq IS NOT NULL ORDER BY a.seq`,
       );
+      const unsealed = await tx.sql.query<{ n: number }>('SELECT count(*)::int AS n FROM audit_log WHERE seq IS NULL');
       const head = await tx.sql.query<{ seq: string; hash: string }>('SELECT seq::text AS seq, hash FROM audit_head WHERE singleton');
       const h = head.rows[0];
-      return verifyAuditChain(
-        rows.map((r) => ({ seq: Number(r.seq), prevHash: r.prev_hash, hash: r.hash, content: r.content })),
-        h ? { seq: Number(h.seq), hash: h.hash } : null,
-      );
+      return {
+        ...verifyAuditChain(
+          rows.map((r) => ({ seq: Number(r.seq), prevHash: r.prev_hash, hash: r.hash, content: r.content })),
+          h ? { seq: Number(h.seq), hash: h.hash } : null,
+        ),
+        unsealed: Number(unsealed.rows[0]!.n),
+      };
     });
   }
 
-  close(): Promise<void> {
+  /** Seals what this Ledger wrote (a failure there is not the caller's: the next seal retries), then closes. */
+  async close(): Promise<void> {
+    await this.sealer.stop();
+    await this.sealAudit().catch(() => undefined);
     return this.driver.close();
   }
 
@@ -143,6 +171,57 @@ export class Ledger {
       if (sqlState(e) || (e as NodeJS.ErrnoException)?.code) throw toLedgerError(e, `ledger ${this.driver.where}`);
       throw e;
     }
+  }
+}
+
+/**
+ * How long after a write its audit rows wait to be chained. Writes within the window share one
+ * sealing transaction (one lock, one flush) instead of each holding the chain until its own flush.
+ */
+const SEAL_DELAY_MS = 10;
+
+/** Runs `task` once, `delayMs` after the first soon() since its last run; never two at a time. */
+class Debounced {
+  private timer: NodeJS.Timeout | null = null;
+  private running: Promise<unknown> | null = null;
+  private again = false;
+  private stopped = false;
+
+  constructor(
+    private readonly delayMs: number,
+    private readonly task: () => Promise<unknown>,
+  ) {}
+
+  soon(): void {
+    if (this.stopped) return;
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    if (this.timer) return;
+    this.timer = setTimeout(() => this.fire(), this.delayMs);
+    this.timer.unref();
+  }
+
+  /** No further runs; waits for one in progress. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    await this.running;
+  }
+
+  private fire(): void {
+    this.timer = null;
+    this.running = this.task()
+      .catch(() => undefined)
+      .finally(() => {
+        this.running = null;
+        if (this.again) {
+          this.again = false;
+          this.soon();
+        }
+      });
   }
 }
 

@@ -313,10 +313,152 @@ ALTER TABLE pull_requests ADD COLUMN title text NOT NULL DEFAULT '';
 ALTER TABLE pull_requests ADD COLUMN body text NOT NULL DEFAULT '';
 `;
 
+/**
+ * The current lane as a scalar subquery. Policies use it instead of calling duallane_current_lane():
+ * a SQL function whose body reads a table is never inlined, so PostgreSQL parsed and planned its body
+ * afresh in every statement and ran it per checked row; as a subquery it is planned once with the
+ * statement (and cached with a prepared one) and runs once per statement as an InitPlan.
+ */
+const CURRENT_LANE = '(SELECT l.name FROM public.duallane_lanes l WHERE l.role = current_user)';
+
+const V4 = `
+-- Same rules as before; the lane is looked up once per statement instead of once per row.
+DROP POLICY handoffs_propose ON handoffs;
+CREATE POLICY handoffs_propose ON handoffs FOR INSERT
+  WITH CHECK (proposer_lane = ${CURRENT_LANE} AND state = 'proposed' AND executor_lane IS NULL
+              AND branch IS NULL AND commit_sha IS NULL AND pr_number IS NULL AND pr_url IS NULL AND reject_reason IS NULL);
+DROP POLICY handoffs_execute ON handoffs;
+CREATE POLICY handoffs_execute ON handoffs FOR UPDATE
+  USING (executor_lane IS NULL OR executor_lane = ${CURRENT_LANE})
+  WITH CHECK (executor_lane = ${CURRENT_LANE});
+DROP POLICY consumed_own ON consumed;
+CREATE POLICY consumed_own ON consumed FOR INSERT WITH CHECK (lane = ${CURRENT_LANE});
+DROP POLICY pull_requests_insert ON pull_requests;
+CREATE POLICY pull_requests_insert ON pull_requests FOR INSERT WITH CHECK (lane = ${CURRENT_LANE});
+DROP POLICY pull_requests_update ON pull_requests;
+CREATE POLICY pull_requests_update ON pull_requests FOR UPDATE
+  USING (lane = ${CURRENT_LANE}) WITH CHECK (lane = ${CURRENT_LANE});
+DROP POLICY audit_log_own ON audit_log;
+CREATE POLICY audit_log_own ON audit_log FOR INSERT WITH CHECK (lane = ${CURRENT_LANE});
+`;
+
+/** Rows one call of duallane_audit_seal() chains at most; Ledger.sealAudit calls it until fewer come back. */
+export const AUDIT_SEAL_BATCH = 5000;
+
+const V5 = `
+-- The chain is built after commit instead of inside every writer's transaction. Before, the insert
+-- trigger moved the chain head, so every transaction that wrote an audit row held the head's row lock
+-- until its commit had been flushed, and all ledger writes were serialised on one lock. Now a writer
+-- inserts its row unsealed (no seq, prev_hash or hash) and commits without touching the head;
+-- duallane_audit_seal() then chains every committed unsealed row, in insertion order, in one short
+-- transaction (one flush for the whole batch). Each row still stores its seq, the previous row's hash
+-- and sha256(previous hash, its own content), computed as before; verify-audit is unchanged.
+ALTER TABLE audit_log ADD COLUMN id bigint GENERATED ALWAYS AS IDENTITY;
+ALTER TABLE audit_log DROP CONSTRAINT audit_log_pkey;
+ALTER TABLE audit_log ADD PRIMARY KEY (id);
+ALTER TABLE audit_log ALTER COLUMN seq DROP NOT NULL, ALTER COLUMN prev_hash DROP NOT NULL, ALTER COLUMN hash DROP NOT NULL;
+ALTER TABLE audit_log ADD CONSTRAINT audit_log_seq_key UNIQUE (seq);
+ALTER TABLE audit_log ADD CONSTRAINT audit_log_sealed_whole
+  CHECK ((seq IS NULL) = (prev_hash IS NULL) AND (seq IS NULL) = (hash IS NULL));
+CREATE INDEX audit_log_unsealed ON audit_log (id) WHERE seq IS NULL;
+
+-- A writer (lane or owner) chooses neither the time nor a place in the chain. No table is read here,
+-- so the trigger runs as the caller; the one function it calls is schema-qualified.
+DROP TRIGGER audit_log_chain ON audit_log;
+DROP FUNCTION duallane_audit_chain();
+CREATE FUNCTION duallane_audit_stamp() RETURNS trigger
+  LANGUAGE plpgsql
+AS $$
+BEGIN
+  NEW.created_at := pg_catalog.now();
+  NEW.seq := NULL;
+  NEW.prev_hash := NULL;
+  NEW.hash := NULL;
+  RETURN NEW;
+END $$;
+CREATE TRIGGER audit_log_stamp BEFORE INSERT ON audit_log FOR EACH ROW EXECUTE FUNCTION duallane_audit_stamp();
+
+-- Chains up to ${AUDIT_SEAL_BATCH} committed unsealed rows in id order and moves the head; returns how many.
+-- Sealers take the head's row lock first, so they run one at a time and each one's reads (a new
+-- snapshot per statement) see everything the previous one sealed. SECURITY DEFINER: any lane may
+-- call it (it only ever chains what is already committed); lanes cannot UPDATE audit_log themselves.
+CREATE FUNCTION duallane_audit_seal() RETURNS integer
+  LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public
+AS $$
+DECLARE
+  v_seq bigint;
+  v_hash text;
+  v_prev text;
+  ids bigint[] := '{}';
+  seqs bigint[] := '{}';
+  prevs text[] := '{}';
+  hashes text[] := '{}';
+  r record;
+BEGIN
+  IF NOT EXISTS (SELECT 1 FROM public.audit_log WHERE seq IS NULL) THEN
+    RETURN 0;
+  END IF;
+  SELECT seq, hash INTO v_seq, v_hash FROM public.audit_head WHERE singleton FOR UPDATE;
+  IF NOT FOUND THEN
+    PERFORM pg_advisory_xact_lock(74217301);
+    SELECT seq, hash INTO v_seq, v_hash FROM public.audit_head WHERE singleton FOR UPDATE;
+    IF NOT FOUND THEN
+      IF EXISTS (SELECT 1 FROM public.audit_log WHERE seq IS NOT NULL) THEN
+        RAISE EXCEPTION 'the audit chain head record is missing (run duallane db verify-audit)' USING ERRCODE = 'XX001';
+      END IF;
+      v_seq := 0;
+      v_hash := '${GENESIS_HASH}';
+      INSERT INTO public.audit_head (singleton, seq, hash) VALUES (true, v_seq, v_hash);
+    END IF;
+  END IF;
+  FOR r IN SELECT a.id, ${AUDIT_CONTENT_SQL('a')} AS content FROM public.audit_log a
+            WHERE a.seq IS NULL ORDER BY a.id LIMIT ${AUDIT_SEAL_BATCH} LOOP
+    v_prev := v_hash;
+    v_seq := v_seq + 1;
+    v_hash := encode(sha256(convert_to(v_prev || E'\\n' || r.content, 'UTF8')), 'hex');
+    ids := ids || r.id;
+    seqs := seqs || v_seq;
+    prevs := prevs || v_prev;
+    hashes := hashes || v_hash;
+  END LOOP;
+  IF cardinality(ids) = 0 THEN
+    RETURN 0;
+  END IF;
+  UPDATE public.audit_log a SET seq = u.seq, prev_hash = u.prev, hash = u.hash
+    FROM unnest(ids, seqs, prevs, hashes) AS u(id, seq, prev, hash) WHERE a.id = u.id;
+  UPDATE public.audit_head SET seq = v_seq, hash = v_hash, prev_hash = v_prev WHERE singleton;
+  RETURN cardinality(ids);
+END $$;
+
+-- Still append-only: the one change a row may undergo is being sealed once (seq, prev_hash and hash
+-- go from NULL to set) with all of its content unchanged. Lanes have no UPDATE privilege at all.
+CREATE OR REPLACE FUNCTION duallane_audit_append_only() RETURNS trigger
+  LANGUAGE plpgsql
+AS $$
+BEGIN
+  IF TG_OP = 'UPDATE' THEN
+    IF OLD.seq IS NULL AND NEW.seq IS NOT NULL AND NEW.id = OLD.id AND NEW.lane = OLD.lane
+       AND NEW.action = OLD.action AND NEW.subject = OLD.subject AND NEW.payload = OLD.payload
+       AND NEW.created_at = OLD.created_at THEN
+      RETURN NEW;
+    END IF;
+  END IF;
+  RAISE EXCEPTION 'audit_log is append-only (% refused)', TG_OP USING ERRCODE = '42501';
+END $$;
+
+-- lane_runs rows carry the run's seq, so they are written when the row is sealed.
+DROP TRIGGER audit_log_lane_run ON audit_log;
+CREATE TRIGGER audit_log_lane_run AFTER UPDATE ON audit_log FOR EACH ROW
+  WHEN (OLD.seq IS NULL AND NEW.seq IS NOT NULL AND NEW.action = 'lane.run')
+  EXECUTE FUNCTION duallane_lane_run_from_audit();
+`;
+
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: 'ledger, lanes and the hash-chained audit log', sql: V1 },
   { version: 2, name: 'handoff state machine guard', sql: V2 },
   { version: 3, name: 'unique proposal nonce; one-statement audit chain head; pull request base, title and body', sql: V3 },
+  { version: 4, name: 'row-level security looks the lane up once per statement', sql: V4 },
+  { version: 5, name: 'audit rows are chained after commit by duallane_audit_seal()', sql: V5 },
 ];
 
 /** Tables of the current schema, in the order privileges are listed. */
