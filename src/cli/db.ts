@@ -67,7 +67,7 @@ export function registerDbCommands(program: Command): void {
     .description('re-derive the audit_log hash chain and name every edited, deleted or reordered row (exit 1 if any)')
     .option('--dir <dir>', 'directory holding duallane.yaml', process.cwd())
     .option('--lane <lane>', "verify from inside a lane (server mode: with that lane's own URL)")
-    .option('--json', 'print {"ok","rows","head","findings","unsealed"} as JSON')
+    .option('--json', 'print {"ok","rows","head","findings","unsealed","sealError"} as JSON')
     .action(async (opts: DbOpts & { lane?: string }) => {
       const out = makePrinter(Boolean(opts.json));
       const config = await loadConfig(opts.dir ?? process.cwd());
@@ -75,9 +75,9 @@ export function registerDbCommands(program: Command): void {
       try {
         const report = await ledger.verifyAudit();
         if (report.ok) {
-          out.result(report, () => `audit chain intact: ${report.rows} row${report.rows === 1 ? '' : 's'}${report.head ? `, head seq ${report.head.seq} ${report.head.hash}` : ''}${report.unsealed ? `; ${report.unsealed} row(s) committed during the check are not chained yet` : ''}`);
+          out.result(report, () => `audit chain intact: ${report.rows} row${report.rows === 1 ? '' : 's'}${report.head ? `, head seq ${report.head.seq} ${report.head.hash}` : ''}${report.unsealed ? `; ${report.unsealed} row(s) not chained yet` : ''}${report.sealError ? `; sealing failed: ${report.sealError}` : ''}`);
         } else {
-          rejectWithReport(out, report, () => report.findings.map((f) => `${f.kind}: ${f.message}`), 'AUDIT_CHAIN_BROKEN', `${report.findings.length} problem(s) in audit_log`);
+          rejectWithReport(out, report, () => [...report.findings.map((f) => `${f.kind}: ${f.message}`), ...(report.sealError ? [`sealing failed: ${report.sealError}`] : [])], 'AUDIT_CHAIN_BROKEN', `${report.findings.length} problem(s) in audit_log`);
         }
       } finally {
         await ledger.close();

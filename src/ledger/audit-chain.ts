@@ -25,6 +25,8 @@ export interface AuditReport {
   findings: AuditFinding[];
   /** Rows committed but not yet chained when the check read the log (not checked, not a finding). */
   unsealed?: number;
+  /** Why sealing before the check failed (the findings usually say what broke the chain). */
+  sealError?: string;
 }
 
 /** hash = sha256(prev_hash || "\n" || canonical content), hex. The trigger computes the same in SQL. */

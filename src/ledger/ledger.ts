@@ -110,9 +110,12 @@ export class Ledger {
 
   private async laneTransaction<T>(laneName: string, fn: (tx: LaneTx) => Promise<T>, opts?: TransactionOptions): Promise<T> {
     let tx: LaneTx | undefined;
-    const result = await this.transaction((sql) => fn((tx = new LaneTx(sql, laneName))), opts);
-    if (tx?.unsealedAudit) this.sealer.soon();
-    return result;
+    try {
+      return await this.transaction((sql) => fn((tx = new LaneTx(sql, laneName))), opts);
+    } finally {
+      // Also after a failure: an autocommit statement before it may have committed its audit row.
+      if (tx?.unsealedAudit) this.sealer.soon();
+    }
   }
 
   /**
@@ -138,8 +141,15 @@ export class Ledger {
    * reordered row. Rows committed after the seal are left for the next check (report.unsealed).
    */
   async verifyAudit(): Promise<AuditReport> {
-    await this.sealAudit();
-    return this.withAdmin(async (tx) => {
+    // A chain that cannot be extended (its head gone, a row sealed by hand) is reported, not thrown:
+    // the findings below name what broke it.
+    const sealError = await this.sealAudit().then(
+      () => undefined,
+      (e: unknown) => (e instanceof Error ? e.message : String(e)),
+    );
+    const report = await this.withAdmin(async (tx) => {
+      // One snapshot for rows, count and head: a seal committing in between would look like deletions.
+      await tx.sql.exec('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ');
       const { rows } = await tx.sql.query<{ seq: string; prev_hash: string; hash: string; content: string }>(
         `SELECT a.seq::text AS seq, a.prev_hash, a.hash, ${AUDIT_CONTENT_SQL('a')} AS content FROM audit_log a WHERE a.seq IS NOT NULL ORDER BY a.seq`,
       );
@@ -154,6 +164,7 @@ export class Ledger {
         unsealed: Number(unsealed.rows[0]!.n),
       };
     });
+    return sealError === undefined ? report : { ...report, sealError };
   }
 
   /** Seals what this Ledger wrote (a failure there is not the caller's: the next seal retries), then closes. */
@@ -180,12 +191,16 @@ export class Ledger {
  */
 const SEAL_DELAY_MS = 10;
 
-/** Runs `task` once, `delayMs` after the first soon() since its last run; never two at a time. */
+/**
+ * Runs `task` once, `delayMs` after the first soon() since its last run; never two at a time. A
+ * failed run is retried with backoff (up to 30 s apart) until one succeeds.
+ */
 class Debounced {
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<unknown> | null = null;
   private again = false;
   private stopped = false;
+  private failures = 0;
 
   constructor(
     private readonly delayMs: number,
@@ -199,7 +214,8 @@ class Debounced {
       return;
     }
     if (this.timer) return;
-    this.timer = setTimeout(() => this.fire(), this.delayMs);
+    const delay = this.failures === 0 ? this.delayMs : Math.min(30_000, 100 * 2 ** this.failures);
+    this.timer = setTimeout(() => this.fire(), delay);
     this.timer.unref();
   }
 
@@ -214,7 +230,15 @@ class Debounced {
   private fire(): void {
     this.timer = null;
     this.running = this.task()
-      .catch(() => undefined)
+      .then(
+        () => {
+          this.failures = 0;
+        },
+        () => {
+          this.failures++;
+          this.again = true;
+        },
+      )
       .finally(() => {
         this.running = null;
         if (this.again) {

@@ -350,7 +350,8 @@ const V5 = `
 -- trigger moved the chain head, so every transaction that wrote an audit row held the head's row lock
 -- until its commit had been flushed, and all ledger writes were serialised on one lock. Now a writer
 -- inserts its row unsealed (no seq, prev_hash or hash) and commits without touching the head;
--- duallane_audit_seal() then chains every committed unsealed row, in insertion order, in one short
+-- duallane_audit_seal() then chains every committed unsealed row (in id order within a batch, so in
+-- commit order across batches) in one short
 -- transaction (one flush for the whole batch). Each row still stores its seq, the previous row's hash
 -- and sha256(previous hash, its own content), computed as before; verify-audit is unchanged.
 ALTER TABLE audit_log ADD COLUMN id bigint GENERATED ALWAYS AS IDENTITY;
@@ -383,7 +384,7 @@ CREATE TRIGGER audit_log_stamp BEFORE INSERT ON audit_log FOR EACH ROW EXECUTE F
 -- snapshot per statement) see everything the previous one sealed. SECURITY DEFINER: any lane may
 -- call it (it only ever chains what is already committed); lanes cannot UPDATE audit_log themselves.
 CREATE FUNCTION duallane_audit_seal() RETURNS integer
-  LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public
+  LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public SET lock_timeout = '10s'
 AS $$
 DECLARE
   v_seq bigint;
@@ -424,22 +425,37 @@ BEGIN
   IF cardinality(ids) = 0 THEN
     RETURN 0;
   END IF;
+  PERFORM set_config('duallane.sealing', 'on', true);
   UPDATE public.audit_log a SET seq = u.seq, prev_hash = u.prev, hash = u.hash
     FROM unnest(ids, seqs, prevs, hashes) AS u(id, seq, prev, hash) WHERE a.id = u.id;
+  PERFORM set_config('duallane.sealing', 'off', true);
   UPDATE public.audit_head SET seq = v_seq, hash = v_hash, prev_hash = v_prev WHERE singleton;
   RETURN cardinality(ids);
 END $$;
 
+-- Only sealers (lanes and roles the administrator grants it to) may run it. Lane roles applied before
+-- this migration get it here (db roles apply grants it from now on), so upgrading needs no second step.
+REVOKE EXECUTE ON FUNCTION duallane_audit_seal() FROM PUBLIC;
+DO $$
+DECLARE r record;
+BEGIN
+  FOR r IN SELECT l.role FROM duallane_lanes l JOIN pg_roles p ON p.rolname = l.role LOOP
+    EXECUTE format('GRANT EXECUTE ON FUNCTION duallane_audit_seal() TO %I', r.role);
+  END LOOP;
+END $$;
+
 -- Still append-only: the one change a row may undergo is being sealed once (seq, prev_hash and hash
--- go from NULL to set) with all of its content unchanged. Lanes have no UPDATE privilege at all.
+-- go from NULL to set), by duallane_audit_seal(), with its content unchanged to the byte (the
+-- payload is compared as text: jsonb equality would let 1 become 1.0). Lanes have no UPDATE
+-- privilege at all; an owner who forges a seal by hand is named by verify-audit.
 CREATE OR REPLACE FUNCTION duallane_audit_append_only() RETURNS trigger
   LANGUAGE plpgsql
 AS $$
 BEGIN
   IF TG_OP = 'UPDATE' THEN
-    IF OLD.seq IS NULL AND NEW.seq IS NOT NULL AND NEW.id = OLD.id AND NEW.lane = OLD.lane
-       AND NEW.action = OLD.action AND NEW.subject = OLD.subject AND NEW.payload = OLD.payload
-       AND NEW.created_at = OLD.created_at THEN
+    IF current_setting('duallane.sealing', true) = 'on' AND OLD.seq IS NULL AND NEW.seq IS NOT NULL
+       AND NEW.id = OLD.id AND NEW.lane = OLD.lane AND NEW.action = OLD.action AND NEW.subject = OLD.subject
+       AND NEW.payload::text = OLD.payload::text AND NEW.created_at = OLD.created_at THEN
       RETURN NEW;
     END IF;
   END IF;

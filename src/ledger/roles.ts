@@ -92,6 +92,12 @@ END $$;`,
     `REVOKE ALL ON ALL TABLES IN SCHEMA public FROM ${role};`,
     `REVOKE ALL ON ALL SEQUENCES IN SCHEMA public FROM ${role};`,
     `GRANT USAGE ON SCHEMA public TO ${role};`,
+    // Every lane seals the audit rows it wrote (see migration 5); the function is not PUBLIC.
+    `DO $$ BEGIN
+  IF to_regprocedure('public.duallane_audit_seal()') IS NOT NULL THEN
+    GRANT EXECUTE ON FUNCTION public.duallane_audit_seal() TO ${role};
+  END IF;
+END $$;`,
   ];
   for (const [table, grant] of Object.entries(LANE_PRIVILEGES[lane.kind])) {
     if (grant.table.length > 0) sql.push(`GRANT ${grant.table.join(', ')} ON ${table} TO ${role};`);
