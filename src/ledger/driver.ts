@@ -198,50 +198,25 @@ async function openPg(url: string, max: number): Promise<Driver> {
   // A connection whose cached plan no longer fits the schema (a migration added a column under a
   // running server) is dropped rather than returned to the pool: the next one prepares afresh.
   const stale = new WeakSet<PoolClient>();
-  /**
-   * `opening`: the BEGIN not sent yet. It goes out with the transaction's first statement when that
-   * one has no parameters (one simple-protocol message, one round trip instead of two), before it
-   * otherwise, and never when the transaction ran no statement at all.
-   */
-  const wrap = (c: PoolClient, opening?: { sql: string | null }): SqlTx => {
-    const first = async (sql: string | null) => {
-      if (!opening) return sql;
-      const begin = opening.sql;
-      opening.sql = null;
-      if (begin === null) return sql;
-      if (sql === null) {
-        await c.query(begin);
-        return null;
+  const wrap = (c: PoolClient, inTransaction: boolean): SqlTx => ({
+    async query<R>(sql: string, params?: unknown[]) {
+      const name = params && params.length > 0 ? names.of(sql) : undefined;
+      try {
+        const r = await c.query(name ? { name, text: sql, values: params } : { text: sql, values: params });
+        return { rows: r.rows as R[], rowCount: r.rowCount ?? r.rows.length };
+      } catch (e) {
+        if (!name || (e as { code?: string }).code !== STALE_PLAN) throw e;
+        stale.add(c);
+        // Outside a transaction nothing was lost with the failed statement: run it once unprepared.
+        if (inTransaction) throw e;
+        const r = await c.query({ text: sql, values: params });
+        return { rows: r.rows as R[], rowCount: r.rowCount ?? r.rows.length };
       }
-      return `${begin};\n${sql}`;
-    };
-    return {
-      async query<R>(sql: string, params?: unknown[]) {
-        const name = params && params.length > 0 ? names.of(sql) : undefined;
-        try {
-          if (params && params.length > 0) {
-            await first(null);
-            const r = await c.query(name ? { name, text: sql, values: params } : { text: sql, values: params });
-            return { rows: r.rows as R[], rowCount: r.rowCount ?? r.rows.length };
-          }
-          const r = await c.query((await first(sql))!);
-          // BEGIN sent along: node-postgres answers a multi-statement message with one result each.
-          const last = (Array.isArray(r) ? r.at(-1) : r) as { rows: R[]; rowCount: number | null };
-          return { rows: last.rows, rowCount: last.rowCount ?? last.rows.length };
-        } catch (e) {
-          if (!name || (e as { code?: string }).code !== STALE_PLAN) throw e;
-          stale.add(c);
-          // Outside a transaction nothing was lost with the failed statement: run it once unprepared.
-          if (opening) throw e;
-          const r = await c.query({ text: sql, values: params });
-          return { rows: r.rows as R[], rowCount: r.rowCount ?? r.rows.length };
-        }
-      },
-      async exec(sql: string) {
-        await c.query((await first(sql))!);
-      },
-    };
-  };
+    },
+    async exec(sql: string) {
+      await c.query(sql);
+    },
+  });
   return {
     kind: 'server',
     where,
@@ -256,25 +231,22 @@ async function openPg(url: string, max: number): Promise<Driver> {
       const role = opts?.role !== undefined && opts.role !== sessionUser ? opts.role : undefined;
       if (opts?.autocommit && role === undefined) {
         try {
-          return await fn(wrap(client));
+          return await fn(wrap(client, false));
         } finally {
           client.release(stale.has(client));
         }
       }
       let broken = false;
-      // A role switch is sent on its own, so that its failure is reported as the role's.
-      const opening = { sql: role === undefined ? 'BEGIN' : null };
       try {
-        if (role !== undefined) await client.query(`BEGIN; ${setLocalRole(role)}`).catch((e: unknown) => Promise.reject(roleError(e, role)));
-        const result = await fn(wrap(client, opening));
-        if (opening.sql === null) await client.query('COMMIT');
+        if (role === undefined) await client.query('BEGIN');
+        else await client.query(`BEGIN; ${setLocalRole(role)}`).catch((e: unknown) => Promise.reject(roleError(e, role)));
+        const result = await fn(wrap(client, true));
+        await client.query('COMMIT');
         return result;
       } catch (e) {
-        if (opening.sql === null) {
-          await client.query('ROLLBACK').catch(() => {
-            broken = true;
-          });
-        }
+        await client.query('ROLLBACK').catch(() => {
+          broken = true;
+        });
         throw e;
       } finally {
         // A client whose ROLLBACK failed is in an unknown state: destroy it rather than reuse it.

@@ -363,8 +363,8 @@ export class LaneTx {
     const { rows } = await this.run('taking a pending handoff', () =>
       'id' in target
         ? this.sql.query(`SELECT * FROM handoffs WHERE id = $1 AND state = 'proposed' FOR UPDATE`, [target.id])
-        : // No parameters: in server mode the statement goes out together with its transaction's BEGIN.
-          this.sql.query(`SELECT * FROM handoffs WHERE state = 'proposed' AND expires_at > now() ORDER BY created_at, id LIMIT 1 FOR UPDATE SKIP LOCKED`),
+        : // The state stays a literal, so a generic (prepared) plan can still use the partial index on proposed rows.
+          this.sql.query(`SELECT * FROM handoffs WHERE state = 'proposed' AND expires_at > now() ORDER BY created_at, id LIMIT $1 FOR UPDATE SKIP LOCKED`, [1]),
     );
     return rows[0] ? toHandoff(rows[0]) : null;
   }
