@@ -46,6 +46,7 @@ const ROUNDS = quick ? 1 : 3;
 const LITE_N = quick ? 200 : 500;
 const MAX_SECS = quick ? 10 : 20;
 const WORKERS = Number(process.env.BENCH_HANDOFF_WORKERS ?? 4);
+const EXECUTORS = Number(process.env.BENCH_HANDOFF_EXECUTORS ?? WORKERS);
 const PGBENCH_SECS = quick ? 5 : 8;
 const host = process.env.PGHOST ?? '127.0.0.1';
 const port = Number(process.env.PGPORT ?? 5432);
@@ -206,7 +207,7 @@ async function drive({ propose, accept, proposals, workers }) {
     };
     await Promise.all([
       ...Array.from({ length: workers }, () => proposer().finally(() => proposing--)),
-      ...Array.from({ length: workers }, executor),
+      ...Array.from({ length: EXECUTORS }, executor),
     ]);
   }
   const secs = (now() - start) / 1000;
@@ -296,7 +297,7 @@ async function benchPostgres(proposals) {
     await admin.applyRoles(config);
     const proposer = await Ledger.open({ kind: 'server', url: pgUrl(roleOf(PROPOSER), db) }, { lanes: config.lanes, poolSize: WORKERS });
     opened.push(proposer);
-    const executor = await Ledger.open({ kind: 'server', url: pgUrl(roleOf(EXECUTOR), db) }, { lanes: config.lanes, poolSize: WORKERS });
+    const executor = await Ledger.open({ kind: 'server', url: pgUrl(roleOf(EXECUTOR), db) }, { lanes: config.lanes, poolSize: EXECUTORS });
     opened.push(executor);
     const r = await drive({
       propose: (p, t) => proposeOne(proposer, p, t),
@@ -366,7 +367,7 @@ const liteProposals = await makeProposals(LITE_N);
 log(`signed ${ROUNDS * PG_N + LITE_N} proposals in ${((now() - signStart) / 1000).toFixed(1)} s (not timed)`);
 
 let anchorTps = null;
-const PG_BENCH = `handoffs/s through the ledger (PostgreSQL, ${WORKERS} proposers + ${WORKERS} executors)`;
+const PG_BENCH = `handoffs/s through the ledger (PostgreSQL, ${WORKERS} proposers + ${EXECUTORS} executors)`;
 // BENCH_HANDOFF_ONLY=pglite skips PostgreSQL (for diagnosis of the embedded path).
 const unavailable = process.env.BENCH_HANDOFF_ONLY === 'pglite' ? 'skipped: BENCH_HANDOFF_ONLY=pglite' : await pgAvailable();
 const anchor = unavailable ? { skipped: unavailable } : await pgbenchAnchor();

@@ -363,8 +363,8 @@ export class LaneTx {
     const { rows } = await this.run('taking a pending handoff', () =>
       'id' in target
         ? this.sql.query(`SELECT * FROM handoffs WHERE id = $1 AND state = 'proposed' FOR UPDATE`, [target.id])
-        : // The state stays a literal, so a generic (prepared) plan can still use the partial index on proposed rows.
-          this.sql.query(`SELECT * FROM handoffs WHERE state = 'proposed' AND expires_at > now() ORDER BY created_at, id LIMIT $1 FOR UPDATE SKIP LOCKED`, [1]),
+        : // `pending` (= state 'proposed') is the partial index's predicate, so even a generic plan uses it.
+          this.sql.query(`SELECT * FROM handoffs WHERE pending AND expires_at > now() ORDER BY created_at, id LIMIT $1 FOR UPDATE SKIP LOCKED`, [1]),
     );
     return rows[0] ? toHandoff(rows[0]) : null;
   }
@@ -379,7 +379,7 @@ export class LaneTx {
       this.sql.query(
         `WITH u AS (
            UPDATE handoffs SET state = 'claimed', executor_lane = $1, updated_at = now()
-           WHERE id = (SELECT id FROM handoffs WHERE state = 'proposed' AND expires_at > now()
+           WHERE id = (SELECT id FROM handoffs WHERE pending AND expires_at > now()
                        ORDER BY created_at, id LIMIT 1 FOR UPDATE SKIP LOCKED)
              AND state = 'proposed'
            RETURNING *),

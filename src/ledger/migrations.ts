@@ -462,6 +462,18 @@ BEGIN
   RAISE EXCEPTION 'audit_log is append-only (% refused)', TG_OP USING ERRCODE = '42501';
 END $$;
 
+-- Every audit row's hash is recomputed from its predecessor by verify-audit: a unique index on it adds
+-- nothing but one more index entry to write per row.
+ALTER TABLE audit_log DROP CONSTRAINT audit_log_hash_key;
+
+-- The pending queue is indexed on a generated flag instead of on state, so that only the move out of
+-- 'proposed' touches an index column: verified -> applied -> pr_opened become HOT updates (no index
+-- entries written), given room on the page (fillfactor).
+ALTER TABLE handoffs ADD COLUMN pending boolean GENERATED ALWAYS AS (state = 'proposed') STORED;
+DROP INDEX handoffs_pending;
+CREATE INDEX handoffs_pending ON handoffs (created_at, id) WHERE pending;
+ALTER TABLE handoffs SET (fillfactor = 70);
+
 -- lane_runs rows carry the run's seq, so they are written when the row is sealed.
 DROP TRIGGER audit_log_lane_run ON audit_log;
 CREATE TRIGGER audit_log_lane_run AFTER UPDATE ON audit_log FOR EACH ROW
@@ -474,7 +486,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 2, name: 'handoff state machine guard', sql: V2 },
   { version: 3, name: 'unique proposal nonce; one-statement audit chain head; pull request base, title and body', sql: V3 },
   { version: 4, name: 'row-level security looks the lane up once per statement', sql: V4 },
-  { version: 5, name: 'audit rows are chained after commit by duallane_audit_seal()', sql: V5 },
+  { version: 5, name: 'audit rows are chained after commit by duallane_audit_seal(); HOT handoff updates', sql: V5 },
 ];
 
 /** Tables of the current schema, in the order privileges are listed. */
