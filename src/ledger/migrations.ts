@@ -363,21 +363,20 @@ ALTER TABLE audit_log ADD CONSTRAINT audit_log_sealed_whole
   CHECK ((seq IS NULL) = (prev_hash IS NULL) AND (seq IS NULL) = (hash IS NULL));
 CREATE INDEX audit_log_unsealed ON audit_log (id) WHERE seq IS NULL;
 
--- A writer (lane or owner) chooses neither the time nor a place in the chain. No table is read here,
--- so the trigger runs as the caller; the one function it calls is schema-qualified.
+-- A writer (lane or owner) chooses neither the time nor a place in the chain: the columns' defaults
+-- (now(), NULL) fill them, and a row that brings its own is refused. The trigger's WHEN is evaluated
+-- without calling the function, so well-formed inserts (all of ours) cost no PL/pgSQL call.
 DROP TRIGGER audit_log_chain ON audit_log;
 DROP FUNCTION duallane_audit_chain();
-CREATE FUNCTION duallane_audit_stamp() RETURNS trigger
+CREATE FUNCTION duallane_audit_refuse_stamp() RETURNS trigger
   LANGUAGE plpgsql
 AS $$
 BEGIN
-  NEW.created_at := pg_catalog.now();
-  NEW.seq := NULL;
-  NEW.prev_hash := NULL;
-  NEW.hash := NULL;
-  RETURN NEW;
+  RAISE EXCEPTION 'an audit row gets its time, place and hashes from the ledger, not from its writer' USING ERRCODE = '42501';
 END $$;
-CREATE TRIGGER audit_log_stamp BEFORE INSERT ON audit_log FOR EACH ROW EXECUTE FUNCTION duallane_audit_stamp();
+CREATE TRIGGER audit_log_stamp BEFORE INSERT ON audit_log FOR EACH ROW
+  WHEN ((NEW.seq IS NULL AND NEW.prev_hash IS NULL AND NEW.hash IS NULL AND NEW.created_at = pg_catalog.now()) IS NOT TRUE)
+  EXECUTE FUNCTION duallane_audit_refuse_stamp();
 
 -- Chains up to ${AUDIT_SEAL_BATCH} committed unsealed rows in id order and moves the head; returns how many.
 -- Sealers take the head's row lock first, so they run one at a time and each one's reads (a new
@@ -446,21 +445,25 @@ END $$;
 
 -- Still append-only: the one change a row may undergo is being sealed once (seq, prev_hash and hash
 -- go from NULL to set), by duallane_audit_seal(), with its content unchanged to the byte (the
--- payload is compared as text: jsonb equality would let 1 become 1.0). Lanes have no UPDATE
--- privilege at all; an owner who forges a seal by hand is named by verify-audit.
-CREATE OR REPLACE FUNCTION duallane_audit_append_only() RETURNS trigger
-  LANGUAGE plpgsql
-AS $$
-BEGIN
-  IF TG_OP = 'UPDATE' THEN
-    IF current_setting('duallane.sealing', true) = 'on' AND OLD.seq IS NULL AND NEW.seq IS NOT NULL
-       AND NEW.id = OLD.id AND NEW.lane = OLD.lane AND NEW.action = OLD.action AND NEW.subject = OLD.subject
-       AND NEW.payload::text = OLD.payload::text AND NEW.created_at = OLD.created_at THEN
-      RETURN NEW;
-    END IF;
-  END IF;
-  RAISE EXCEPTION 'audit_log is append-only (% refused)', TG_OP USING ERRCODE = '42501';
-END $$;
+-- payload is compared as text: jsonb equality would let 1 become 1.0). Any other UPDATE reaches the
+-- refusing function of migration 1; IS NOT TRUE also refuses when a comparison is NULL. Lanes have no
+-- UPDATE privilege at all; an owner who forges a seal by hand is named by verify-audit.
+DROP TRIGGER audit_log_no_update_delete ON audit_log;
+CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
+  FOR EACH ROW EXECUTE FUNCTION duallane_audit_append_only();
+CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log FOR EACH ROW
+  WHEN ((pg_catalog.current_setting('duallane.sealing', true) = 'on' AND OLD.seq IS NULL AND NEW.seq IS NOT NULL
+         AND NEW.id = OLD.id AND NEW.lane = OLD.lane AND NEW.action = OLD.action AND NEW.subject = OLD.subject
+         AND NEW.payload::text = OLD.payload::text AND NEW.created_at = OLD.created_at) IS NOT TRUE)
+  EXECUTE FUNCTION duallane_audit_append_only();
+
+-- The state machine guard of migration 2, called only when an update breaks it.
+DROP TRIGGER handoffs_guard ON handoffs;
+CREATE TRIGGER handoffs_guard BEFORE UPDATE ON handoffs FOR EACH ROW
+  WHEN ((NEW.id = OLD.id AND NEW.proposer_lane = OLD.proposer_lane AND NEW.statement_digest = OLD.statement_digest
+         AND NEW.artifact_digest = OLD.artifact_digest AND NEW.base_commit = OLD.base_commit AND NEW.created_at = OLD.created_at
+         AND (NEW.state = OLD.state OR (OLD.state, NEW.state) IN (${HANDOFF_TRANSITIONS.map(([a, b]) => `('${a}', '${b}')`).join(', ')}))) IS NOT TRUE)
+  EXECUTE FUNCTION duallane_handoff_guard();
 
 -- Every audit row's hash is recomputed from its predecessor by verify-audit: a unique index on it adds
 -- nothing but one more index entry to write per row.

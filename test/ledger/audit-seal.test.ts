@@ -49,9 +49,17 @@ describe.each(backends)('sealing the audit chain on %s', (_name, make, enabled) 
     if (b) await b.close();
   });
 
-  it.skipIf(!enabled)('a writer chooses neither its place, its hashes nor its time: the row is stored unsealed, stamped now()', async () => {
-    await rawInsert('codex', 'forged', `, 1, '${'0'.repeat(64)}', '${'f'.repeat(64)}', '2001-01-01T00:00:00Z'`);
-    const [row] = await rowsOf('forged');
+  it.skipIf(!enabled)('a writer chooses neither its place, its hashes nor its time: a row bringing any of them is refused', async () => {
+    const forged = [
+      `, 1, NULL, NULL, now()`,
+      `, NULL, '${'0'.repeat(64)}', NULL, now()`,
+      `, NULL, NULL, '${'f'.repeat(64)}', now()`,
+      `, NULL, NULL, NULL, '2001-01-01T00:00:00Z'`,
+    ];
+    for (const extra of forged) expect(await errorOf(rawInsert('codex', 'forged', extra)), extra).toMatchObject({ code: 'PERMISSION_DENIED' });
+    expect(await rowsOf('forged')).toEqual([]);
+    await rawInsert('codex', 'plain');
+    const [row] = await rowsOf('plain');
     expect(row).toMatchObject({ seq: null, prev_hash: null, hash: null });
     expect(Math.abs(row!.created_at.getTime() - Date.now())).toBeLessThan(60_000);
   });
