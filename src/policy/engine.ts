@@ -389,6 +389,32 @@ function applyRuleValues(ctx: EvalContext, rule: Rule, opts: EvaluateOptions): R
 }
 
 /** Validate and verifyImages rules of one policy against one resource, traced as duallane.policy.evaluate. */
+/** The rules of `policy` that can apply to `resource`: none for a namespaced Policy of another namespace. */
+function rulesFor(policy: Policy, resource: Resource): Rule[] {
+  const elsewhere = policy.kind === 'Policy' && (policy.metadata.namespace ?? 'default') !== String(resource.metadata?.namespace ?? '');
+  return elsewhere ? [] : computeRules(policy).filter((rule) => rule && typeof rule.name === 'string');
+}
+
+/** The policy and resource a PolicyResponse is about. */
+function responseHead(policy: Policy, resource: Resource): Omit<PolicyResponse, 'rules'> {
+  const meta = resource.metadata ?? {};
+  return {
+    policy: policy.metadata.name,
+    ...(policy.kind === 'Policy' ? { policyNamespace: policy.metadata.namespace ?? 'default' } : {}),
+    resource: { apiVersion: String(resource.apiVersion ?? ''), kind: String(resource.kind ?? ''), namespace: String(meta.namespace ?? ''), name: String(meta.name ?? '') },
+  };
+}
+
+/**
+ * What every rule kind does first for a rule that matched: its own context (from `base` or a fresh
+ * one), the rule values of the test's values file, and the first policy exception that skips it.
+ */
+function rulePrelude(policy: Policy, rule: Rule, resource: Resource, opts: EvaluateOptions, base?: EvalContext) {
+  const ctx = base ? cloneCtx(base) : baseContext(resource, opts);
+  const provided = providedNames(opts.values, applyRuleValues(ctx, rule, opts));
+  return { ctx, provided, exception: matchingException(policy, rule, resource, opts, ctx) };
+}
+
 export async function evaluatePolicy(policy: Policy, resource: Resource, opts: EvaluateOptions = {}): Promise<PolicyResponse> {
   return traceSpans.policy({ policy: policy.metadata.name }, async (span) => {
     const r = await evaluatePolicyRules(policy, resource, opts);
@@ -404,16 +430,10 @@ async function evaluatePolicyRules(policy: Policy, resource: Resource, opts: Eva
   const req = opts.request ?? {};
   const isDelete = (req.operation ?? 'CREATE') === 'DELETE';
   const rules: RuleResponse[] = [];
-  // A namespaced Policy applies only to resources in its own namespace.
-  const namespaced = policy.kind === 'Policy' && (policy.metadata.namespace ?? 'default') !== String(resource.metadata?.namespace ?? '');
-  for (const rule of namespaced ? [] : computeRules(policy)) {
-    if (!rule || typeof rule.name !== 'string') continue;
+  for (const rule of rulesFor(policy, resource)) {
     if (!rule.validate && !rule.verifyImages) continue;
     if (!ruleMatches(rule.match, rule.exclude, resource, req)) continue;
-    const ctx = cloneCtx(base);
-    const rv = applyRuleValues(ctx, rule, opts);
-    const provided = providedNames(opts.values, rv);
-    const ex = matchingException(policy, rule, resource, opts, ctx);
+    const { ctx, provided, exception: ex } = rulePrelude(policy, rule, resource, opts, base);
     if (ex) {
       rules.push(resp(rule, policy, rule.verifyImages ? 'ImageVerify' : 'Validation', 'skip', `rule skipped due to policy exception ${ex.metadata.namespace ? `${ex.metadata.namespace}/` : ''}${ex.metadata.name}`));
       continue;
@@ -444,13 +464,7 @@ async function evaluatePolicyRules(policy: Policy, resource: Resource, opts: Eva
     if (status === 'fail' && (policy.metadata.annotations?.[SCORED] === 'false' || resource.metadata?.annotations?.[SCORED] === 'false')) status = 'warn';
     rules.push(resp(rule, policy, 'Validation', status, o.message));
   }
-  const meta = resource.metadata ?? {};
-  return {
-    policy: policy.metadata.name,
-    ...(policy.kind === 'Policy' ? { policyNamespace: policy.metadata.namespace ?? 'default' } : {}),
-    resource: { apiVersion: String(resource.apiVersion ?? ''), kind: String(resource.kind ?? ''), namespace: String(meta.namespace ?? ''), name: String(meta.name ?? '') },
-    rules,
-  };
+  return { ...responseHead(policy, resource), rules };
 }
 
 /**
@@ -463,17 +477,14 @@ export async function mutatePolicy(policy: Policy, resource: Resource, opts: Eva
   const req = opts.request ?? {};
   const rules: RuleResponse[] = [];
   let current = resource;
-  const namespaced = policy.kind === 'Policy' && (policy.metadata.namespace ?? 'default') !== String(resource.metadata?.namespace ?? '');
-  for (const rule of namespaced ? [] : computeRules(policy)) {
-    if (!rule || typeof rule.name !== 'string' || !rule.mutate) continue;
+  for (const rule of rulesFor(policy, resource)) {
+    if (!rule.mutate) continue;
     // mutate-existing rules change other resources (background controller); not evaluated offline.
     if ((rule.mutate as { targets?: unknown }).targets !== undefined) continue;
     if (!ruleMatches(rule.match, rule.exclude, current, req)) continue;
-    const ctx = baseContext(current, opts);
-    const rv = applyRuleValues(ctx, rule, opts);
-    const provided = providedNames(opts.values, rv);
+    // Each rule sees the resource as the previous rules left it.
+    const { ctx, provided, exception: ex } = rulePrelude(policy, rule, current, opts);
     const r = (status: RuleStatus, message: string): RuleResponse => ({ name: rule.name, type: 'Mutation', status, message, failureAction: 'Audit' });
-    const ex = matchingException(policy, rule, current, opts, ctx);
     if (ex) {
       rules.push(r('skip', `rule skipped due to policy exception ${ex.metadata.name}`));
       continue;
@@ -506,14 +517,7 @@ export async function mutatePolicy(policy: Policy, resource: Resource, opts: Eva
       rules.push(r('error', `failed to apply mutation: ${(e as Error).message}`));
     }
   }
-  const meta = resource.metadata ?? {};
-  return {
-    policy: policy.metadata.name,
-    ...(policy.kind === 'Policy' ? { policyNamespace: policy.metadata.namespace ?? 'default' } : {}),
-    resource: { apiVersion: String(resource.apiVersion ?? ''), kind: String(resource.kind ?? ''), namespace: String(meta.namespace ?? ''), name: String(meta.name ?? '') },
-    rules,
-    patchedResource: current,
-  };
+  return { ...responseHead(policy, resource), rules, patchedResource: current };
 }
 
 /**
@@ -525,20 +529,17 @@ export async function generatePolicy(policy: Policy, resource: Resource, opts: E
   const req = opts.request ?? {};
   const rules: RuleResponse[] = [];
   const generated: Record<string, Resource> = {};
-  const namespaced = policy.kind === 'Policy' && (policy.metadata.namespace ?? 'default') !== String(resource.metadata?.namespace ?? '');
-  for (const rule of namespaced ? [] : computeRules(policy)) {
-    if (!rule || typeof rule.name !== 'string' || !rule.generate) continue;
+  for (const rule of rulesFor(policy, resource)) {
+    if (!rule.generate) continue;
     if (!ruleMatches(rule.match, rule.exclude, resource, req)) continue;
-    const ctx = baseContext(resource, opts);
-    const rv = applyRuleValues(ctx, rule, opts);
+    const { ctx, provided, exception: ex } = rulePrelude(policy, rule, resource, opts);
     const r = (status: RuleStatus, message: string): RuleResponse => ({ name: rule.name, type: 'Generation', status, message, failureAction: 'Audit' });
-    const ex = matchingException(policy, rule, resource, opts, ctx);
     if (ex) {
       rules.push(r('skip', `rule skipped due to policy exception ${ex.metadata.name}`));
       continue;
     }
     try {
-      loadContext(rule.context, ctx, providedNames(opts.values, rv));
+      loadContext(rule.context, ctx, provided);
       const pre = evaluateConditions(rule.preconditions ?? null, ctx, 'preconditions');
       if (!pre.met) {
         rules.push(r('skip', 'preconditions not met'));
@@ -555,12 +556,5 @@ export async function generatePolicy(policy: Policy, resource: Resource, opts: E
       rules.push(r('error', `failed to generate: ${(e as Error).message}`));
     }
   }
-  const meta = resource.metadata ?? {};
-  return {
-    policy: policy.metadata.name,
-    ...(policy.kind === 'Policy' ? { policyNamespace: policy.metadata.namespace ?? 'default' } : {}),
-    resource: { apiVersion: String(resource.apiVersion ?? ''), kind: String(resource.kind ?? ''), namespace: String(meta.namespace ?? ''), name: String(meta.name ?? '') },
-    rules,
-    generatedResources: generated,
-  };
+  return { ...responseHead(policy, resource), rules, generatedResources: generated };
 }
