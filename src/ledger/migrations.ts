@@ -351,9 +351,9 @@ const V5 = `
 -- until its commit had been flushed, and all ledger writes were serialised on one lock. Now a writer
 -- inserts its row unsealed (no seq, prev_hash or hash) and commits without touching the head;
 -- duallane_audit_seal() then chains every committed unsealed row (in id order within a batch, so in
--- commit order across batches) in one short
--- transaction (one flush for the whole batch). Each row still stores its seq, the previous row's hash
--- and sha256(previous hash, its own content), computed as before; verify-audit is unchanged.
+-- commit order across batches) in one short transaction (one flush for the whole batch). Each row
+-- still stores its seq, the previous row's hash and sha256(previous hash, its own content), computed
+-- as before; verify-audit is unchanged.
 ALTER TABLE audit_log ADD COLUMN id bigint GENERATED ALWAYS AS IDENTITY;
 ALTER TABLE audit_log DROP CONSTRAINT audit_log_pkey;
 ALTER TABLE audit_log ADD PRIMARY KEY (id);
@@ -380,8 +380,8 @@ CREATE TRIGGER audit_log_stamp BEFORE INSERT ON audit_log FOR EACH ROW
 
 -- Chains up to ${AUDIT_SEAL_BATCH} committed unsealed rows in id order and moves the head; returns how many.
 -- Sealers take the head's row lock first, so they run one at a time and each one's reads (a new
--- snapshot per statement) see everything the previous one sealed. SECURITY DEFINER: any lane may
--- call it (it only ever chains what is already committed); lanes cannot UPDATE audit_log themselves.
+-- snapshot per statement) see everything the previous one sealed. SECURITY DEFINER: the lanes may
+-- call it (it only ever chains what is already committed); they cannot UPDATE audit_log themselves.
 CREATE FUNCTION duallane_audit_seal() RETURNS integer
   LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public SET lock_timeout = '10s'
 AS $$
