@@ -29,7 +29,7 @@ export interface AuditReport {
   sealError?: string;
 }
 
-/** hash = sha256(prev_hash || "\n" || canonical content), hex. The trigger computes the same in SQL. */
+/** hash = sha256(prev_hash || "\n" || canonical content), hex. duallane_audit_seal() computes the same in SQL. */
 export function auditRowHash(prevHash: string, content: string): string {
   return createHash('sha256').update(`${prevHash}\n${content}`, 'utf8').digest('hex');
 }

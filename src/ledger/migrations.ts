@@ -17,8 +17,9 @@ export interface Migration {
 export const GENESIS_HASH = '0'.repeat(64);
 
 /**
- * The canonical content of an audit row, as SQL over a row alias `r`. The trigger hashes it on insert
- * and verify-audit re-reads it from the stored columns, so both see the same bytes. jsonb text output
+ * The canonical content of an audit row, as SQL over a row alias `r`. The sealer (migration 5; the
+ * insert trigger before it) hashes it and verify-audit re-reads it from the stored columns, so both see
+ * the same bytes. jsonb text output
  * is deterministic for a given value, and the JSON array framing makes field boundaries unambiguous.
  */
 export const AUDIT_CONTENT_SQL = (r: string) =>
