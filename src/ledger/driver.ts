@@ -13,6 +13,10 @@ export type LedgerTarget = { kind: 'embedded'; path: string } | { kind: 'server'
 
 /** One connection inside one transaction. The same SQL runs on PGlite and on PostgreSQL. */
 export interface SqlTx {
+  /**
+   * One statement. With a parameter list (even an empty one) it is prepared once per connection and
+   * then only bound and executed; without one it is sent as it is, planned every time (ad-hoc SQL).
+   */
   query<R = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<{ rows: R[]; rowCount: number }>;
   /** Several statements without parameters (migrations, role scripts). */
   exec(sql: string): Promise<void>;
@@ -47,7 +51,7 @@ export interface Driver {
 const STALE_PLAN = '0A000';
 
 /**
- * Names for parameterised statements, so that each pooled connection parses and plans a ledger
+ * Names for statements given a parameter list (even an empty one), so that each pooled connection parses and plans a ledger
  * statement once and then only binds and executes it (node-postgres prepares a named statement on
  * its first use per connection). The ledger's statements are a fixed set; past MAX distinct texts a
  * statement runs unnamed, so ad-hoc SQL cannot grow every connection's prepared statements forever.
@@ -98,7 +102,7 @@ async function openPglite(path: string, lockTimeoutMs?: number): Promise<Driver>
   const statements = await PgliteStatements.create(db);
   const sql: SqlTx = {
     async query<R>(text: string, params?: unknown[]) {
-      if (params && params.length > 0) return statements.query<R>(text, params);
+      if (params) return statements.query<R>(text, params);
       const r = await db.query<R>(text);
       return { rows: r.rows, rowCount: r.rowCount ?? r.affectedRows ?? r.rows.length };
     },
@@ -200,7 +204,7 @@ async function openPg(url: string, max: number): Promise<Driver> {
   const stale = new WeakSet<PoolClient>();
   const wrap = (c: PoolClient, inTransaction: boolean): SqlTx => ({
     async query<R>(sql: string, params?: unknown[]) {
-      const name = params && params.length > 0 ? names.of(sql) : undefined;
+      const name = params ? names.of(sql) : undefined;
       try {
         const r = await c.query(name ? { name, text: sql, values: params } : { text: sql, values: params });
         return { rows: r.rows as R[], rowCount: r.rowCount ?? r.rows.length };

@@ -346,44 +346,13 @@ CREATE POLICY audit_log_own ON audit_log FOR INSERT WITH CHECK (lane = ${CURRENT
 /** Rows one call of duallane_audit_seal() chains at most; Ledger.sealAudit calls it until fewer come back. */
 export const AUDIT_SEAL_BATCH = 5000;
 
-const V5 = `
--- The chain is built after commit instead of inside every writer's transaction. Before, the insert
--- trigger moved the chain head, so every transaction that wrote an audit row held the head's row lock
--- until its commit had been flushed, and all ledger writes were serialised on one lock. Now a writer
--- inserts its row unsealed (no seq, prev_hash or hash) and commits without touching the head;
--- duallane_audit_seal() then chains every committed unsealed row (in id order within a batch, so in
--- commit order across batches) in one short transaction (one flush for the whole batch). Each row
--- still stores its seq, the previous row's hash and sha256(previous hash, its own content), computed
--- as before; verify-audit is unchanged.
-ALTER TABLE audit_log ADD COLUMN id bigint GENERATED ALWAYS AS IDENTITY;
-ALTER TABLE audit_log DROP CONSTRAINT audit_log_pkey;
-ALTER TABLE audit_log ADD PRIMARY KEY (id);
-ALTER TABLE audit_log ALTER COLUMN seq DROP NOT NULL, ALTER COLUMN prev_hash DROP NOT NULL, ALTER COLUMN hash DROP NOT NULL;
-ALTER TABLE audit_log ADD CONSTRAINT audit_log_seq_key UNIQUE (seq);
-ALTER TABLE audit_log ADD CONSTRAINT audit_log_sealed_whole
-  CHECK ((seq IS NULL) = (prev_hash IS NULL) AND (seq IS NULL) = (hash IS NULL));
-CREATE INDEX audit_log_unsealed ON audit_log (id) WHERE seq IS NULL;
-
--- A writer (lane or owner) chooses neither the time nor a place in the chain: the columns' defaults
--- (now(), NULL) fill them, and a row that brings its own is refused. The trigger's WHEN is evaluated
--- without calling the function, so well-formed inserts (all of ours) cost no PL/pgSQL call.
-DROP TRIGGER audit_log_chain ON audit_log;
-DROP FUNCTION duallane_audit_chain();
-CREATE FUNCTION duallane_audit_refuse_stamp() RETURNS trigger
-  LANGUAGE plpgsql
-AS $$
-BEGIN
-  RAISE EXCEPTION 'an audit row gets its time, place and hashes from the ledger, not from its writer' USING ERRCODE = '42501';
-END $$;
-CREATE TRIGGER audit_log_stamp BEFORE INSERT ON audit_log FOR EACH ROW
-  WHEN ((NEW.seq IS NULL AND NEW.prev_hash IS NULL AND NEW.hash IS NULL AND NEW.created_at = pg_catalog.now()) IS NOT TRUE)
-  EXECUTE FUNCTION duallane_audit_refuse_stamp();
-
--- Chains up to ${AUDIT_SEAL_BATCH} committed unsealed rows in id order and moves the head; returns how many.
--- Sealers take the head's row lock first, so they run one at a time and each one's reads (a new
--- snapshot per statement) see everything the previous one sealed. SECURITY DEFINER: the lanes may
--- call it (it only ever chains what is already committed); they cannot UPDATE audit_log themselves.
-CREATE FUNCTION duallane_audit_seal() RETURNS integer
+/**
+ * duallane_audit_seal() as migration 5 created it (`CREATE`, plain join) and as migration 6 replaces
+ * it (the UPDATE also names `a.seq IS NULL`, so PostgreSQL reaches the rows through the small
+ * audit_log_unsealed index instead of hash-joining the whole log). One text, so the two cannot drift;
+ * migration 5's text (and so its checksum) is unchanged.
+ */
+const auditSealFunction = (create: 'CREATE' | 'CREATE OR REPLACE', unsealedOnly: boolean) => `${create} FUNCTION duallane_audit_seal() RETURNS integer
   LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public SET lock_timeout = '10s'
 AS $$
 DECLARE
@@ -427,12 +396,51 @@ BEGIN
   END IF;
   PERFORM set_config('duallane.sealing', 'on', true);
   UPDATE public.audit_log a SET seq = u.seq, prev_hash = u.prev, hash = u.hash
-    FROM unnest(ids, seqs, prevs, hashes) AS u(id, seq, prev, hash) WHERE a.id = u.id;
+    FROM unnest(ids, seqs, prevs, hashes) AS u(id, seq, prev, hash) WHERE a.id = u.id${unsealedOnly ? ' AND a.seq IS NULL' : ''};
   PERFORM set_config('duallane.sealing', 'off', true);
   UPDATE public.audit_head SET seq = v_seq, hash = v_hash, prev_hash = v_prev WHERE singleton;
   RETURN cardinality(ids);
 END $$;
+`;
 
+const V5 = `
+-- The chain is built after commit instead of inside every writer's transaction. Before, the insert
+-- trigger moved the chain head, so every transaction that wrote an audit row held the head's row lock
+-- until its commit had been flushed, and all ledger writes were serialised on one lock. Now a writer
+-- inserts its row unsealed (no seq, prev_hash or hash) and commits without touching the head;
+-- duallane_audit_seal() then chains every committed unsealed row (in id order within a batch, so in
+-- commit order across batches) in one short transaction (one flush for the whole batch). Each row
+-- still stores its seq, the previous row's hash and sha256(previous hash, its own content), computed
+-- as before; verify-audit is unchanged.
+ALTER TABLE audit_log ADD COLUMN id bigint GENERATED ALWAYS AS IDENTITY;
+ALTER TABLE audit_log DROP CONSTRAINT audit_log_pkey;
+ALTER TABLE audit_log ADD PRIMARY KEY (id);
+ALTER TABLE audit_log ALTER COLUMN seq DROP NOT NULL, ALTER COLUMN prev_hash DROP NOT NULL, ALTER COLUMN hash DROP NOT NULL;
+ALTER TABLE audit_log ADD CONSTRAINT audit_log_seq_key UNIQUE (seq);
+ALTER TABLE audit_log ADD CONSTRAINT audit_log_sealed_whole
+  CHECK ((seq IS NULL) = (prev_hash IS NULL) AND (seq IS NULL) = (hash IS NULL));
+CREATE INDEX audit_log_unsealed ON audit_log (id) WHERE seq IS NULL;
+
+-- A writer (lane or owner) chooses neither the time nor a place in the chain: the columns' defaults
+-- (now(), NULL) fill them, and a row that brings its own is refused. The trigger's WHEN is evaluated
+-- without calling the function, so well-formed inserts (all of ours) cost no PL/pgSQL call.
+DROP TRIGGER audit_log_chain ON audit_log;
+DROP FUNCTION duallane_audit_chain();
+CREATE FUNCTION duallane_audit_refuse_stamp() RETURNS trigger
+  LANGUAGE plpgsql
+AS $$
+BEGIN
+  RAISE EXCEPTION 'an audit row gets its time, place and hashes from the ledger, not from its writer' USING ERRCODE = '42501';
+END $$;
+CREATE TRIGGER audit_log_stamp BEFORE INSERT ON audit_log FOR EACH ROW
+  WHEN ((NEW.seq IS NULL AND NEW.prev_hash IS NULL AND NEW.hash IS NULL AND NEW.created_at = pg_catalog.now()) IS NOT TRUE)
+  EXECUTE FUNCTION duallane_audit_refuse_stamp();
+
+-- Chains up to ${AUDIT_SEAL_BATCH} committed unsealed rows in id order and moves the head; returns how many.
+-- Sealers take the head's row lock first, so they run one at a time and each one's reads (a new
+-- snapshot per statement) see everything the previous one sealed. SECURITY DEFINER: the lanes may
+-- call it (it only ever chains what is already committed); they cannot UPDATE audit_log themselves.
+${auditSealFunction('CREATE', false)}
 -- Only sealers (lanes and roles the administrator grants it to) may run it. Lane roles applied before
 -- this migration get it here (db roles apply grants it from now on), so upgrading needs no second step.
 REVOKE EXECUTE ON FUNCTION duallane_audit_seal() FROM PUBLIC;
@@ -485,12 +493,28 @@ CREATE TRIGGER audit_log_lane_run AFTER UPDATE ON audit_log FOR EACH ROW
   EXECUTE FUNCTION duallane_lane_run_from_audit();
 `;
 
+// Migration 6: the ledger's two hot statements planned well on a fresh or never-analysed ledger.
+const V6 = `
+-- The pending queue's index predicate was a boolean (pending), which PostgreSQL estimates at half the
+-- table without statistics: under the execute lanes' row-level security a prepared queue lock planned
+-- on a new ledger chose a sequential scan and a sort and kept that plan as the table grew. An equality
+-- on a generated column is estimated as selective, so the index wins from the start; it still names
+-- no column an applied or pr_opened update changes, so those stay HOT.
+DROP INDEX handoffs_pending;
+ALTER TABLE handoffs DROP COLUMN pending;
+ALTER TABLE handoffs ADD COLUMN queue text GENERATED ALWAYS AS (CASE WHEN state = 'proposed' THEN 'pending' END) STORED;
+CREATE INDEX handoffs_queue ON handoffs (created_at, id) WHERE queue = 'pending';
+
+-- Sealing updates only rows that are still unsealed, through audit_log_unsealed (privileges unchanged).
+${auditSealFunction('CREATE OR REPLACE', true)}`;
+
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: 'ledger, lanes and the hash-chained audit log', sql: V1 },
   { version: 2, name: 'handoff state machine guard', sql: V2 },
   { version: 3, name: 'unique proposal nonce; one-statement audit chain head; pull request base, title and body', sql: V3 },
   { version: 4, name: 'row-level security looks the lane up once per statement', sql: V4 },
   { version: 5, name: 'audit rows are chained after commit by duallane_audit_seal(); HOT handoff updates', sql: V5 },
+  { version: 6, name: 'pending queue index estimated as selective; sealing updates only unsealed rows', sql: V6 },
 ];
 
 /** Tables of the current schema, in the order privileges are listed. */

@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Ledger, MIGRATIONS, type Migration } from '../../src/ledger/index.js';
+import { Ledger, MIGRATIONS, migrationChecksum, type Migration } from '../../src/ledger/index.js';
 import { gatePostgres } from '../support/services.js';
 import { postgresBackend, type Backend } from './backends.js';
 
@@ -99,5 +99,23 @@ describe.each([
     const edited = MIGRATIONS.map((m) => (m.version === 1 ? { ...m, sql: m.sql + '\n-- edited' } : m));
     await expect(env.migrated.migrate(edited)).rejects.toMatchObject({ code: 'MIGRATION_CHECKSUM_MISMATCH' });
     await expect(env.migrated.migrate([])).rejects.toMatchObject({ code: 'SCHEMA_TOO_NEW' });
+  });
+});
+
+describe('released migrations', () => {
+  // A released migration's text is recorded by checksum in every ledger it was applied to; changing
+  // it (even by a refactor that builds it from shared pieces) makes `db migrate` refuse those ledgers.
+  const RELEASED: Record<number, string> = {
+    1: '224a24cb194b12588aa5218d2f66815f096280eb78a45b41f88cf598254cecc6',
+    2: '8e86d31522af0ee519d9ec6a2fcc1dfe3812bbbc6c6ca68621609ef6b3b3ddc6',
+    3: '7139aafa7af10ea617ddebc80be14e968b176f3de7dadadbbb11652bec10adc3',
+    4: 'a682c4c01d1d7ed35800fe07ee1166f5b32d051e1433e7d92ae699a2a828a0a6',
+    5: 'e4f904062294dd26dfe991ef528a1f6e9f8acdec61a6ea7e5b2c2c0eefa22394',
+  };
+  it('keep their text byte for byte', () => {
+    for (const [version, checksum] of Object.entries(RELEASED)) {
+      const m = MIGRATIONS.find((x) => x.version === Number(version));
+      expect(m && migrationChecksum(m), `migration ${version}`).toBe(checksum);
+    }
   });
 });
