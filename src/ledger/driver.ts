@@ -183,7 +183,9 @@ async function openPglite(path: string, lockTimeoutMs?: number): Promise<Driver>
 async function openPg(url: string, max: number): Promise<Driver> {
   const pg = (await import('pg')).default;
   const where = redactUrl(url);
-  const pool: Pool = new pg.Pool({ connectionString: url, max, connectionTimeoutMillis: 5000, idleTimeoutMillis: 10_000 });
+  // pipeline: a query is sent without waiting for the answer to the one before it (node-postgres'
+  // pipelining; each still has its own Sync, so an error stays with its own query).
+  const pool: Pool = new pg.Pool({ connectionString: url, max, connectionTimeoutMillis: 5000, idleTimeoutMillis: 10_000, pipeline: true });
   // An idle client losing its server must not crash the process; the next query reports it.
   pool.on('error', () => {});
   let sessionUser: string;
@@ -202,23 +204,34 @@ async function openPg(url: string, max: number): Promise<Driver> {
   // A connection whose cached plan no longer fits the schema (a migration added a column under a
   // running server) is dropped rather than returned to the pool: the next one prepares afresh.
   const stale = new WeakSet<PoolClient>();
-  const wrap = (c: PoolClient, inTransaction: boolean): SqlTx => ({
+  /**
+   * `begin` (in a transaction) is called before each statement is sent: the transaction's first
+   * statement queues BEGIN just ahead of itself on the pipelined connection, and waits for BEGIN's
+   * answer before its own, so a failed BEGIN (a missing role) is the error reported.
+   */
+  const wrap = (c: PoolClient, begin?: () => Promise<unknown> | undefined): SqlTx => ({
     async query<R>(sql: string, params?: unknown[]) {
       const name = params ? names.of(sql) : undefined;
+      const begun = begin?.();
       try {
-        const r = await c.query(name ? { name, text: sql, values: params } : { text: sql, values: params });
+        const sent = c.query(name ? { name, text: sql, values: params } : { text: sql, values: params });
+        if (begun) await Promise.all([begun, sent.catch(() => undefined)]);
+        const r = await sent;
         return { rows: r.rows as R[], rowCount: r.rowCount ?? r.rows.length };
       } catch (e) {
         if (!name || (e as { code?: string }).code !== STALE_PLAN) throw e;
         stale.add(c);
         // Outside a transaction nothing was lost with the failed statement: run it once unprepared.
-        if (inTransaction) throw e;
+        if (begin) throw e;
         const r = await c.query({ text: sql, values: params });
         return { rows: r.rows as R[], rowCount: r.rowCount ?? r.rows.length };
       }
     },
     async exec(sql: string) {
-      await c.query(sql);
+      const begun = begin?.();
+      const sent = c.query(sql);
+      if (begun) await Promise.all([begun, sent.catch(() => undefined)]);
+      await sent;
     },
   });
   return {
@@ -235,22 +248,30 @@ async function openPg(url: string, max: number): Promise<Driver> {
       const role = opts?.role !== undefined && opts.role !== sessionUser ? opts.role : undefined;
       if (opts?.autocommit && role === undefined) {
         try {
-          return await fn(wrap(client, false));
+          return await fn(wrap(client));
         } finally {
           client.release(stale.has(client));
         }
       }
+      // BEGIN travels with the transaction's first statement (one round trip, not two); a
+      // transaction that sends nothing sends neither BEGIN nor COMMIT.
+      let begun: Promise<unknown> | undefined;
+      const begin = () => {
+        if (begun) return undefined;
+        begun = role === undefined ? client.query('BEGIN') : client.query(`BEGIN; ${setLocalRole(role)}`).catch((e: unknown) => Promise.reject(roleError(e, role)));
+        return begun;
+      };
       let broken = false;
       try {
-        if (role === undefined) await client.query('BEGIN');
-        else await client.query(`BEGIN; ${setLocalRole(role)}`).catch((e: unknown) => Promise.reject(roleError(e, role)));
-        const result = await fn(wrap(client, true));
-        await client.query('COMMIT');
+        const result = await fn(wrap(client, begin));
+        if (begun) await client.query('COMMIT');
         return result;
       } catch (e) {
-        await client.query('ROLLBACK').catch(() => {
-          broken = true;
-        });
+        if (begun) {
+          await client.query('ROLLBACK').catch(() => {
+            broken = true;
+          });
+        }
         throw e;
       } finally {
         // A client whose ROLLBACK failed is in an unknown state: destroy it rather than reuse it.
