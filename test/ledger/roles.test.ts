@@ -107,6 +107,11 @@ describe.each(backends)('lane roles on %s', (_name, make, enabled) => {
     expect(await codeOf(claude.withLane('claude', (tx) => tx.transitionHandoff(h.id, 'claimed', 'pr_opened')))).toBe('INVALID_TRANSITION');
     expect(await codeOf(claude.withLane('claude', (tx) => tx.sql.query(`UPDATE handoffs SET state = 'proposed' WHERE id = $1`, [h.id])))).toBe('INVALID_TRANSITION');
     expect(await codeOf(b.admin.withAdmin((tx) => tx.sql.query(`UPDATE handoffs SET statement_digest = 'sha256:other' WHERE id = $1`, [h.id])))).toBe('PERMISSION_DENIED');
+    // The guard binds owners too: no skipping a state, no way back; staying in a state is not a move.
+    for (const to of ['pr_opened', 'applied', 'proposed']) {
+      expect(await codeOf(b.admin.withAdmin((tx) => tx.sql.query(`UPDATE handoffs SET state = $2 WHERE id = $1`, [h.id, to]))), to).toBe('INVALID_TRANSITION');
+    }
+    await b.admin.withAdmin((tx) => tx.sql.query(`UPDATE handoffs SET state = 'claimed', title = 'renamed' WHERE id = $1`, [h.id]));
     const prefilled = `INSERT INTO handoffs (id, proposer_lane, statement_digest, artifact_digest, bundle_path, artifact_path, base_commit, target_branch, expires_at, commit_sha)
       VALUES ('prefilled', 'codex', 'sha256:pre', 'a', 'b', 'p', 'c', 'main', now() + interval '1 hour', 'deadbeef')`;
     expect(await codeOf(codex.withLane('codex', (tx) => tx.sql.query(prefilled)))).toBe('PERMISSION_DENIED');
