@@ -45,7 +45,7 @@ const quick = process.env.BENCH_QUICK === '1';
 const PG_N = quick ? 300 : 2000;
 const ROUNDS = quick ? 1 : 3;
 const LITE_N = quick ? 200 : 500;
-const WARMUP_N = quick ? 100 : 500;
+const WARMUP_N = quick ? 100 : 2000;
 const MAX_SECS = quick ? 10 : 20;
 const WORKERS = Number(process.env.BENCH_HANDOFF_WORKERS ?? 4);
 const EXECUTORS = Number(process.env.BENCH_HANDOFF_EXECUTORS ?? WORKERS);
