@@ -180,6 +180,22 @@ async function openPglite(path: string, lockTimeoutMs?: number): Promise<Driver>
   };
 }
 
+/**
+ * Queues a transaction's BEGIN (when `begin` returns one) and the statement, and writes both in ONE
+ * socket write: node-postgres writes each pipelined query as it is queued, so the socket is corked
+ * around the two (node-postgres corks it itself around each query's messages).
+ */
+function together<T>(c: PoolClient, begin: (() => Promise<unknown> | undefined) | undefined, send: () => Promise<T>): [Promise<unknown> | undefined, Promise<T>] {
+  if (!begin) return [undefined, send()];
+  const stream = (c as unknown as { connection?: { stream?: { cork?: () => void; uncork?: () => void } } }).connection?.stream;
+  stream?.cork?.();
+  try {
+    return [begin(), send()];
+  } finally {
+    stream?.uncork?.();
+  }
+}
+
 async function openPg(url: string, max: number): Promise<Driver> {
   const pg = (await import('pg')).default;
   const where = redactUrl(url);
@@ -212,9 +228,8 @@ async function openPg(url: string, max: number): Promise<Driver> {
   const wrap = (c: PoolClient, begin?: () => Promise<unknown> | undefined): SqlTx => ({
     async query<R>(sql: string, params?: unknown[]) {
       const name = params ? names.of(sql) : undefined;
-      const begun = begin?.();
       try {
-        const sent = c.query(name ? { name, text: sql, values: params } : { text: sql, values: params });
+        const [begun, sent] = together(c, begin, () => c.query(name ? { name, text: sql, values: params } : { text: sql, values: params }));
         if (begun) await Promise.all([begun, sent.catch(() => undefined)]);
         const r = await sent;
         return { rows: r.rows as R[], rowCount: r.rowCount ?? r.rows.length };
@@ -228,8 +243,7 @@ async function openPg(url: string, max: number): Promise<Driver> {
       }
     },
     async exec(sql: string) {
-      const begun = begin?.();
-      const sent = c.query(sql);
+      const [begun, sent] = together(c, begin, () => c.query(sql));
       if (begun) await Promise.all([begun, sent.catch(() => undefined)]);
       await sent;
     },
