@@ -301,8 +301,9 @@ export class LaneTx {
 
   /**
    * Moves handoff `id` from `from` to `pr_opened` together with its pull request record, in ONE
-   * statement with both audit rows (`pull_request.recorded`, then `handoff.pr_opened`). Nothing is
-   * written unless the handoff is still in one of `from`.
+   * statement with its one audit row (`handoff.pr_opened`, whose payload carries the pull request as
+   * `pullRequest`: forge, number, url, head). Nothing is written unless the handoff is still in one
+   * of `from`.
    */
   async openPullRequest(pr: PullRequestRecord, from: HandoffState | readonly HandoffState[], fields: Omit<TransitionFields, 'prNumber' | 'prUrl' | 'rejectReason'> = {}): Promise<{ handoff: Handoff; pullRequest: PullRequest }> {
     const fromList = typeof from === 'string' ? [from] : [...from];
@@ -322,8 +323,7 @@ export class LaneTx {
            RETURNING *),
          a AS (
            INSERT INTO audit_log (lane, action, subject, payload)
-           SELECT $2, x.action, u.id, x.payload::jsonb FROM u, (VALUES (1, 'pull_request.recorded', $10), (2, 'handoff.pr_opened', $15)) AS x(ord, action, payload)
-           ORDER BY x.ord RETURNING seq)
+           SELECT $2, 'handoff.pr_opened', u.id, $15::jsonb || jsonb_build_object('pullRequest', $10::jsonb) FROM u RETURNING seq)
          SELECT to_jsonb(u.*) AS handoff, (SELECT to_jsonb(p.*) FROM p) AS pull_request FROM u`,
         [
           ...prParams(pr, this.lane),

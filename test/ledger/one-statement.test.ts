@@ -95,10 +95,12 @@ describe.each(backends)('one-statement state changes on %s', (_name, make, enabl
     const opened = await claude.withLane('claude', (tx) => tx.openPullRequest(pr, 'applied', { meta: { labels: ['x'] } }), { autocommit: true });
     expect(opened.handoff).toMatchObject({ state: 'pr_opened', prNumber: 7001, prUrl: pr.url, meta: { labels: ['x'] } });
     expect(opened.pullRequest).toMatchObject({ number: 7001, base: 'main', title: 'T', body: 'B', lane: 'claude' });
-    expect(await audit(h.id)).toEqual(['handoff.proposed', 'handoff.verified', 'handoff.applied', 'pull_request.recorded', 'handoff.pr_opened']);
+    expect(await audit(h.id)).toEqual(['handoff.proposed', 'handoff.verified', 'handoff.applied', 'handoff.pr_opened']);
     // Done once: a second attempt changes nothing.
     expect((await errorOf(claude.withLane('claude', (tx) => tx.openPullRequest(pr, 'applied')))).code).toBe('STATE_CONFLICT');
-    expect(await audit(h.id)).toHaveLength(5);
+    expect(await audit(h.id)).toHaveLength(4);
+    const row = await b.admin.withAdmin((tx) => tx.sql.query<{ payload: Record<string, unknown> }>(`SELECT payload FROM audit_log WHERE subject = $1 AND action = 'handoff.pr_opened'`, [h.id]));
+    expect(row.rows[0]!.payload).toMatchObject({ from: ['applied'], to: 'pr_opened', prNumber: 7001, pullRequest: { forge: 'local', number: 7001, url: pr.url, headSha: pr.headSha } });
     expect((await b.admin.verifyAudit()).ok).toBe(true);
   });
 
