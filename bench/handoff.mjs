@@ -22,7 +22,7 @@
 //
 // PostgreSQL: a fresh database and per-run lane roles (each lane logged in as its own role, as in
 // test/ledger/backends.ts), 4 proposer and 4 executor workers; pgbench on another fresh database.
-// A short warm-up run (not counted), then three rounds alternate pgbench and a handoff run (a fresh
+// A short warm-up run (not counted), then five rounds alternate pgbench and a handoff run (a fresh
 // ledger database each), medians compared.
 // Both databases and the roles are dropped at the end, also on failure.
 import { execFile } from 'node:child_process';
@@ -44,7 +44,7 @@ const pg = (await import('pg')).default;
 
 const quick = process.env.BENCH_QUICK === '1';
 const PG_N = quick ? 300 : 2000;
-const ROUNDS = quick ? 1 : 3;
+const ROUNDS = quick ? 1 : 5;
 const LITE_N = quick ? 200 : 500;
 const WARMUP_N = quick ? 100 : 2000;
 const MAX_SECS = quick ? 10 : 20;
