@@ -278,7 +278,11 @@ async function openPg(url: string, max: number): Promise<Driver> {
       let broken = false;
       try {
         const result = await fn(wrap(client, begin));
-        if (begun) await client.query('COMMIT');
+        if (begun) {
+          const done = await client.query('COMMIT');
+          // A statement failed inside fn and fn carried on: PostgreSQL turns COMMIT into ROLLBACK.
+          if (done.command === 'ROLLBACK') throw new LedgerError('QUERY_FAILED', 'the transaction was rolled back: a statement in it failed');
+        }
         return result;
       } catch (e) {
         if (begun) {
