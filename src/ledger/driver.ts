@@ -42,7 +42,13 @@ export interface Driver {
   readonly kind: LedgerTarget['kind'];
   /** Human-readable location, secrets redacted. */
   readonly where: string;
-  /** BEGIN; fn; COMMIT — or ROLLBACK when fn throws (the error is rethrown unchanged). */
+  /**
+   * BEGIN; fn; COMMIT — or ROLLBACK when fn throws (the error is rethrown unchanged). A transaction
+   * whose COMMIT came back as ROLLBACK (fn caught a failed statement and carried on) fails with
+   * QUERY_FAILED. On PostgreSQL BEGIN (and the role switch) travels with fn's first statement: work fn
+   * does before its first statement runs before a missing role is noticed, and a transaction that
+   * sends no statement sends neither BEGIN nor COMMIT.
+   */
   transaction<T>(fn: (tx: SqlTx) => Promise<T>, opts?: TransactionOptions): Promise<T>;
   close(): Promise<void>;
 }

@@ -115,10 +115,14 @@ const isoOrNull = (v: unknown): string | null => (v === null || v === undefined 
 const json = <T>(v: unknown, fallback: T): T => (v === null || v === undefined ? fallback : typeof v === 'string' ? (JSON.parse(v) as T) : (v as T));
 
 /**
- * A handoff sent as one JSON column (`row_to_json`): on the hot statements this is cheaper for
- * node-postgres than two dozen typed columns (one field description, one JSON.parse).
+ * A handoff sent as one JSON column (`row_to_json`) plus its timestamps as typed columns: on the hot
+ * statements this is cheaper for node-postgres than two dozen typed columns (four field descriptions,
+ * one JSON.parse). The timestamps are not taken from the JSON: its text form of a timestamp is not
+ * always one JavaScript can parse (years past 9999, BC, offsets with seconds), and a row a lane
+ * inserted with such a time must not make every take of the queue throw.
  */
-const rowToHandoff = (r: Record<string, unknown>): Handoff => toHandoff(json(r.h, {}));
+const withTimes = (x: string) => `row_to_json(${x}) AS h, ${x}.expires_at, ${x}.created_at, ${x}.updated_at`;
+const rowToHandoff = (r: Record<string, unknown>): Handoff => toHandoff({ ...json<Record<string, unknown>>(r.h, {}), expires_at: r.expires_at, created_at: r.created_at, updated_at: r.updated_at });
 
 function toHandoff(r: Record<string, unknown>): Handoff {
   return {
@@ -220,7 +224,7 @@ export class LaneTx {
            INSERT INTO handoffs (id, proposer_lane, statement_digest, artifact_digest, bundle_path, artifact_path, base_commit, target_branch, expires_at, title, nonce, meta)
            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12::jsonb) RETURNING *),
          a AS (INSERT INTO audit_log (lane, action, subject, payload) SELECT $2, 'handoff.proposed', h.id, $13::jsonb FROM h RETURNING seq)
-         SELECT row_to_json(h) AS h FROM h`,
+         SELECT ${withTimes('h')} FROM h`,
         [h.id, this.lane, h.statementDigest, h.artifactDigest, h.bundlePath, h.artifactPath, h.baseCommit, h.targetBranch, iso(h.expiresAt), h.title ?? '', h.nonce ?? null, JSON.stringify(h.meta ?? {}), JSON.stringify(audit)],
       );
       return rowToHandoff(rows[0]!);
@@ -291,7 +295,7 @@ export class LaneTx {
              pr_url = COALESCE($7, pr_url), reject_reason = COALESCE($8, reject_reason), meta = meta || $9::jsonb
            WHERE id = $1 AND state = ANY($10::text[])${use ? ' AND EXISTS (SELECT 1 FROM c)' : ''} RETURNING *),
          a AS (INSERT INTO audit_log (lane, action, subject, payload) SELECT $3, $11, u.id, $12::jsonb FROM u RETURNING seq)
-         SELECT row_to_json(u) AS h FROM u`,
+         SELECT ${withTimes('u')} FROM u`,
         params,
       ),
     );
@@ -330,7 +334,8 @@ export class LaneTx {
          a AS (
            INSERT INTO audit_log (lane, action, subject, payload)
            SELECT $2, 'handoff.pr_opened', u.id, $15::jsonb || jsonb_build_object('pullRequest', $10::jsonb) FROM u RETURNING seq)
-         SELECT row_to_json(u) AS handoff, (SELECT row_to_json(p) FROM p) AS pull_request FROM u`,
+         SELECT ${withTimes('u')}, (SELECT row_to_json(p) FROM p) AS pull_request,
+           (SELECT p.created_at FROM p) AS pr_created_at, (SELECT p.updated_at FROM p) AS pr_updated_at FROM u`,
         [
           ...prParams(pr, this.lane),
           JSON.stringify(fields.meta ?? {}),
@@ -345,8 +350,11 @@ export class LaneTx {
       ),
     );
     if (rows.length === 0) throw await this.stateConflict(pr.handoffId, fromList);
-    const r = rows[0] as { handoff: unknown; pull_request: unknown };
-    return { handoff: toHandoff(json(r.handoff, {})), pullRequest: toPullRequest(json(r.pull_request, {})) };
+    const r = rows[0]!;
+    return {
+      handoff: rowToHandoff(r),
+      pullRequest: toPullRequest({ ...json<Record<string, unknown>>(r.pull_request, {}), created_at: r.pr_created_at, updated_at: r.pr_updated_at }),
+    };
   }
 
   /** Why a state change matched no row: NOT_FOUND, or STATE_CONFLICT with the actual state. */
@@ -368,12 +376,12 @@ export class LaneTx {
   async lockProposed(target: { id: string } | { next: true }): Promise<Handoff | null> {
     const { rows } = await this.run('taking a pending handoff', () =>
       'id' in target
-        ? this.sql.query(`SELECT row_to_json(h) AS h FROM handoffs h WHERE id = $1 AND state = 'proposed' FOR UPDATE`, [target.id])
+        ? this.sql.query(`SELECT ${withTimes('h')} FROM handoffs h WHERE id = $1 AND state = 'proposed' FOR UPDATE`, [target.id])
         : // `queue = 'pending'` (= state 'proposed') is the partial index's predicate and LIMIT is a constant, so
           // the generic plan walks that index in order and stops at the first unlocked row. (LIMIT as
           // a parameter made PostgreSQL plan for 10% of the table: a sequential scan and a sort per
           // take.) The empty parameter list prepares it: it is on every accept's path.
-          this.sql.query(`SELECT row_to_json(h) AS h FROM handoffs h WHERE queue = 'pending' AND expires_at > now() ORDER BY created_at, id LIMIT 1 FOR UPDATE SKIP LOCKED`, []),
+          this.sql.query(`SELECT ${withTimes('h')} FROM handoffs h WHERE queue = 'pending' AND expires_at > now() ORDER BY created_at, id LIMIT 1 FOR UPDATE SKIP LOCKED`, []),
     );
     return rows[0] ? rowToHandoff(rows[0]) : null;
   }

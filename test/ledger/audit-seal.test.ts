@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Ledger, MIGRATIONS } from '../../src/ledger/index.js';
 import { gatePostgres } from '../support/services.js';
-import { embeddedBackend, newHandoff, postgresBackend, type Backend } from './backends.js';
+import { type Backend, bothBackends, errorOf, newHandoff, postgresBackend } from './backends.js';
 
 // Audit rows are committed unsealed and chained afterwards by duallane_audit_seal() (migration 5).
 // These pin what that must not change: a writer never picks its place or hash, a row is sealed once
@@ -9,19 +9,7 @@ import { embeddedBackend, newHandoff, postgresBackend, type Backend } from './ba
 // caught by verify-audit.
 const pgOk = await gatePostgres();
 
-const backends: [string, () => Promise<Backend>, boolean][] = [
-  ['embedded (PGlite)', embeddedBackend, true],
-  ['postgres', () => postgresBackend(), pgOk],
-];
-
-async function errorOf(p: Promise<unknown>): Promise<{ code?: string; message?: string }> {
-  try {
-    await p;
-  } catch (e) {
-    return e as { code?: string; message?: string };
-  }
-  throw new Error('expected a rejection');
-}
+const backends = bothBackends(pgOk);
 
 interface RawRow {
   id: string;

@@ -115,3 +115,21 @@ export function newHandoff(i: number | string, extra: Partial<{ expiresAt: Date 
     expiresAt: extra.expiresAt ?? new Date(Date.now() + 3600_000),
   };
 }
+
+/** Both backends for `describe.each`: PGlite always, PostgreSQL when `gatePostgres()` found it. */
+export function bothBackends(pgOk: boolean): [string, () => Promise<Backend>, boolean][] {
+  return [
+    ['embedded (PGlite)', embeddedBackend, true],
+    ['postgres', () => postgresBackend(), pgOk],
+  ];
+}
+
+/** The error `p` rejects with; fails the test when it resolves. */
+export async function errorOf(p: Promise<unknown>): Promise<{ code?: string; message?: string; details?: Record<string, unknown> }> {
+  try {
+    await p;
+  } catch (e) {
+    return e as { code?: string; message?: string; details?: Record<string, unknown> };
+  }
+  throw new Error('expected a rejection');
+}

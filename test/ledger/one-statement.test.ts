@@ -1,25 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Ledger } from '../../src/ledger/index.js';
 import { gatePostgres } from '../support/services.js';
-import { embeddedBackend, newHandoff, postgresBackend, type Backend } from './backends.js';
+import { type Backend, bothBackends, errorOf, newHandoff } from './backends.js';
 
 // A state change and its audit row are ONE statement: both or neither, whatever fails. These pin the
 // negative cases (replays, wrong states) of the one-statement methods, autocommit included.
 const pgOk = await gatePostgres();
 
-const backends: [string, () => Promise<Backend>, boolean][] = [
-  ['embedded (PGlite)', embeddedBackend, true],
-  ['postgres', () => postgresBackend(), pgOk],
-];
-
-async function errorOf(p: Promise<unknown>): Promise<{ code?: string; details?: Record<string, unknown> }> {
-  try {
-    await p;
-  } catch (e) {
-    return e as { code?: string; details?: Record<string, unknown> };
-  }
-  throw new Error('expected a rejection');
-}
+const backends = bothBackends(pgOk);
 
 describe.each(backends)('one-statement state changes on %s', (_name, make, enabled) => {
   let b: Backend;
@@ -102,6 +90,21 @@ describe.each(backends)('one-statement state changes on %s', (_name, make, enabl
     const row = await b.admin.withAdmin((tx) => tx.sql.query<{ payload: Record<string, unknown> }>(`SELECT payload FROM audit_log WHERE subject = $1 AND action = 'handoff.pr_opened'`, [h.id]));
     expect(row.rows[0]!.payload).toMatchObject({ from: ['applied'], to: 'pr_opened', prNumber: 7001, pullRequest: { forge: 'local', number: 7001, url: pr.url, headSha: pr.headSha } });
     expect((await b.admin.verifyAudit()).ok).toBe(true);
+  });
+
+  it.skipIf(!enabled)("a proposal whose times JavaScript cannot read as JSON text (year 10000) is taken like any other, not jamming the queue", async () => {
+    const id = `far-${Date.now()}`;
+    await codex.withLane('codex', (tx) =>
+      tx.sql.query(
+        `INSERT INTO handoffs (id, proposer_lane, statement_digest, artifact_digest, bundle_path, artifact_path, base_commit, target_branch, expires_at, created_at, nonce)
+         VALUES ($1, 'codex', $2, 'sha256:a', 'b', 'a', 'c', 'main', '10000-01-01T00:00:00Z', '1999-01-01T00:00:00Z', $3)`,
+        [id, `sha256:${id}`, `nonce-${id}`],
+      ),
+    );
+    const taken = await claude.withLane('claude', (tx) => tx.lockProposed({ next: true }));
+    expect(taken).toMatchObject({ id, expiresAt: '+010000-01-01T00:00:00.000Z', createdAt: '1999-01-01T00:00:00.000Z' });
+    const rejected = await claude.withLane('claude', (tx) => tx.transitionHandoff(id, 'proposed', 'rejected', { rejectReason: 'EXPIRED' }));
+    expect(rejected).toMatchObject({ state: 'rejected', expiresAt: '+010000-01-01T00:00:00.000Z' });
   });
 
   it.skipIf(!enabled)('lockProposed({ next }) skips a proposal another executor holds (postgres) and never returns a non-proposed one', async () => {

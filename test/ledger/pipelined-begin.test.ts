@@ -1,25 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { gatePostgres } from '../support/services.js';
-import { embeddedBackend, postgresBackend, type Backend } from './backends.js';
+import { type Backend, bothBackends, errorOf } from './backends.js';
 
 // On PostgreSQL a transaction's BEGIN travels with its first statement (node-postgres pipelining, one
 // socket write). What must not change: a transaction is all or nothing, a failed statement is the
 // error reported, and a transaction in which a statement failed never reports success.
 const pgOk = await gatePostgres();
 
-const backends: [string, () => Promise<Backend>, boolean][] = [
-  ['embedded (PGlite)', embeddedBackend, true],
-  ['postgres', () => postgresBackend(), pgOk],
-];
-
-async function errorOf(p: Promise<unknown>): Promise<{ code?: string; message?: string }> {
-  try {
-    await p;
-  } catch (e) {
-    return e as { code?: string; message?: string };
-  }
-  throw new Error('expected a rejection');
-}
+const backends = bothBackends(pgOk);
 
 describe.each(backends)('transactions with a pipelined BEGIN on %s', (_name, make, enabled) => {
   let b: Backend;

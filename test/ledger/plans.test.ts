@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Ledger } from '../../src/ledger/index.js';
 import type { SqlTx } from '../../src/ledger/driver.js';
 import { gatePostgres } from '../support/services.js';
-import { embeddedBackend, newHandoff, postgresBackend, type Backend } from './backends.js';
+import { type Backend, bothBackends, newHandoff } from './backends.js';
 
 // The ledger's statements are prepared once per connection, and PostgreSQL keeps a prepared
 // statement's generic plan until the table's statistics change. On a new ledger (never analysed) a
@@ -10,10 +10,7 @@ import { embeddedBackend, newHandoff, postgresBackend, type Backend } from './ba
 // runs against a growing table must reach their rows through an index in their generic plans too.
 const pgOk = await gatePostgres();
 
-const backends: [string, () => Promise<Backend>, boolean][] = [
-  ['embedded (PGlite)', embeddedBackend, true],
-  ['postgres', () => postgresBackend(), pgOk],
-];
+const backends = bothBackends(pgOk);
 
 async function genericPlan(sql: SqlTx, statementLike: string, args = ''): Promise<string> {
   const { rows } = await sql.query<{ name: string }>(`SELECT name FROM pg_prepared_statements WHERE statement LIKE '${statementLike}'`);
