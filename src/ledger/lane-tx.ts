@@ -377,11 +377,10 @@ export class LaneTx {
     const { rows } = await this.run('taking a pending handoff', () =>
       'id' in target
         ? this.sql.query(`SELECT ${withTimes('h')} FROM handoffs h WHERE id = $1 AND state = 'proposed' FOR UPDATE`, [target.id])
-        : // `queue = 'pending'` (= state 'proposed') is the partial index's predicate and LIMIT is a constant, so
-          // the generic plan walks that index in order and stops at the first unlocked row. (LIMIT as
-          // a parameter made PostgreSQL plan for 10% of the table: a sequential scan and a sort per
-          // take.) The empty parameter list prepares it: it is on every accept's path.
-          this.sql.query(`SELECT ${withTimes('h')} FROM handoffs h WHERE queue = 'pending' AND expires_at > now() ORDER BY created_at, id LIMIT 1 FOR UPDATE SKIP LOCKED`, []),
+        : // duallane_next_pending() (migration 7) walks the queue index in order and stops at the first
+          // row it can lock (FOR UPDATE SKIP LOCKED), with no plan that sorts the queue. The empty
+          // parameter list prepares the call: it is on every accept's path.
+          this.sql.query(`SELECT ${withTimes('h')} FROM duallane_next_pending() h`, []),
     );
     return rows[0] ? rowToHandoff(rows[0]) : null;
   }
@@ -396,9 +395,7 @@ export class LaneTx {
       this.sql.query(
         `WITH u AS (
            UPDATE handoffs SET state = 'claimed', executor_lane = $1, updated_at = now()
-           WHERE id = (SELECT id FROM handoffs WHERE queue = 'pending' AND expires_at > now()
-                       ORDER BY created_at, id LIMIT 1 FOR UPDATE SKIP LOCKED)
-             AND state = 'proposed'
+           WHERE id = (SELECT id FROM duallane_next_pending()) AND state = 'proposed'
            RETURNING *),
          a AS (INSERT INTO audit_log (lane, action, subject, payload) SELECT $1, 'handoff.claimed', u.id, '{"from":["proposed"],"to":"claimed"}'::jsonb FROM u RETURNING seq)
          SELECT u.* FROM u`,
