@@ -388,21 +388,14 @@ export class LaneTx {
   /**
    * Takes the oldest unexpired `proposed` handoff and marks it `claimed` by this lane, skipping rows
    * another executor has locked (FOR UPDATE SKIP LOCKED): two executors never take the same one.
-   * Returns null when nothing is pending.
+   * Returns null when nothing is pending. Two statements: the take (lockProposed) and the move with
+   * its `handoff.claimed` audit row; inside a transaction the row stays locked between them. (In one
+   * statement, the take's function reads a newer snapshot than the UPDATE around it, and could lock a
+   * row the UPDATE cannot see.) With `autocommit`, a lost race is STATE_CONFLICT, never a double claim.
    */
   async claimNextPending(): Promise<Handoff | null> {
-    const { rows } = await this.audited('claiming the next pending handoff', () =>
-      this.sql.query(
-        `WITH u AS (
-           UPDATE handoffs SET state = 'claimed', executor_lane = $1, updated_at = now()
-           WHERE id = (SELECT id FROM duallane_next_pending()) AND state = 'proposed'
-           RETURNING *),
-         a AS (INSERT INTO audit_log (lane, action, subject, payload) SELECT $1, 'handoff.claimed', u.id, '{"from":["proposed"],"to":"claimed"}'::jsonb FROM u RETURNING seq)
-         SELECT u.* FROM u`,
-        [this.lane],
-      ),
-    );
-    return rows[0] ? toHandoff(rows[0]) : null;
+    const next = await this.lockProposed({ next: true });
+    return next ? this.transitionHandoff(next.id, 'proposed', 'claimed') : null;
   }
 
   /**

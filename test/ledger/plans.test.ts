@@ -47,6 +47,8 @@ describe.each(backends)('generic plans on a never-analysed ledger on %s', (_name
   beforeAll(async () => {
     if (!enabled) return;
     b = await make();
+    // Never analysed for the whole file: an autoanalyze would change the plans under test.
+    await b.admin.withAdmin((tx) => tx.sql.exec('ALTER TABLE handoffs SET (autovacuum_enabled = off)'));
     claude = await b.lane('claude', 1);
     const codex = await b.lane('codex', 1);
     for (let i = 0; i < 40; i++) await codex.withLane('codex', (tx) => tx.insertHandoff(newHandoff(i)));
