@@ -536,10 +536,12 @@ CREATE TRIGGER handoffs_guard AFTER UPDATE ON handoffs FOR EACH ROW EXECUTE FUNC
 const V7 = `
 -- The oldest pending handoff, locked (FOR UPDATE SKIP LOCKED), for the caller (SECURITY INVOKER: the
 -- caller's privileges and row-level security apply; it grants nothing, so it stays PUBLIC). A
--- prepared take planned while ANALYZE had seen few pending rows chose a bitmap scan and a sort, and
--- kept that plan while the queue grew to thousands, so every take read and sorted the whole queue
--- (measured: handoffs/s down by half in such runs). Without sorting, the only ordered plan is the walk
--- of handoffs_queue, which stops at the first row it can lock whatever the statistics say.
+-- never-analysed table is sized from its pages when a connection builds its generic plan, and with a
+-- queue one or two pages long the cheapest plan for the oldest pending row is a bitmap scan and a
+-- sort: a connection that planned then kept that plan while the queue grew to thousands, so every
+-- take read and sorted the whole queue (measured: handoffs/s down by half in such runs). Without
+-- sorting, the only ordered plan is the walk of handoffs_queue, which stops at the first row it can
+-- lock, whatever the table's size or statistics.
 CREATE FUNCTION duallane_next_pending() RETURNS SETOF handoffs
   LANGUAGE plpgsql SET search_path = pg_catalog, public SET enable_sort = off
 AS $$
