@@ -187,19 +187,26 @@ async function openPglite(path: string, lockTimeoutMs?: number): Promise<Driver>
 }
 
 /**
- * Queues a transaction's BEGIN (when `begin` returns one) and the statement, and writes both in ONE
- * socket write: node-postgres writes each pipelined query as it is queued, so the socket is corked
- * around the two (node-postgres corks it itself around each query's messages).
+ * Sends one statement; in a transaction, after BEGIN when `begin` returns it (the transaction's first
+ * statement). BEGIN and the statement leave in ONE socket write (node-postgres writes each pipelined
+ * query as it is queued, so the socket is corked around the two; it corks it itself around each query's
+ * messages), and BEGIN's answer is awaited first, so a failed BEGIN (a missing role) is the error
+ * reported.
  */
-function together<T>(c: PoolClient, begin: (() => Promise<unknown> | undefined) | undefined, send: () => Promise<T>): [Promise<unknown> | undefined, Promise<T>] {
-  if (!begin) return [undefined, send()];
+async function afterBegin<T>(c: PoolClient, begin: (() => Promise<unknown> | undefined) | undefined, send: () => Promise<T>): Promise<T> {
+  if (!begin) return send();
   const stream = (c as unknown as { connection?: { stream?: { cork?: () => void; uncork?: () => void } } }).connection?.stream;
+  let begun: Promise<unknown> | undefined;
+  let sent: Promise<T>;
   stream?.cork?.();
   try {
-    return [begin(), send()];
+    begun = begin();
+    sent = send();
   } finally {
     stream?.uncork?.();
   }
+  if (begun) await Promise.all([begun, sent.catch(() => undefined)]);
+  return sent;
 }
 
 async function openPg(url: string, max: number): Promise<Driver> {
@@ -226,18 +233,12 @@ async function openPg(url: string, max: number): Promise<Driver> {
   // A connection whose cached plan no longer fits the schema (a migration added a column under a
   // running server) is dropped rather than returned to the pool: the next one prepares afresh.
   const stale = new WeakSet<PoolClient>();
-  /**
-   * `begin` (in a transaction) is called before each statement is sent: the transaction's first
-   * statement queues BEGIN just ahead of itself on the pipelined connection, and waits for BEGIN's
-   * answer before its own, so a failed BEGIN (a missing role) is the error reported.
-   */
+  /** `begin` (in a transaction) queues BEGIN ahead of the transaction's first statement (afterBegin). */
   const wrap = (c: PoolClient, begin?: () => Promise<unknown> | undefined): SqlTx => ({
     async query<R>(sql: string, params?: unknown[]) {
       const name = params ? names.of(sql) : undefined;
       try {
-        const [begun, sent] = together(c, begin, () => c.query(name ? { name, text: sql, values: params } : { text: sql, values: params }));
-        if (begun) await Promise.all([begun, sent.catch(() => undefined)]);
-        const r = await sent;
+        const r = await afterBegin(c, begin, () => c.query(name ? { name, text: sql, values: params } : { text: sql, values: params }));
         return { rows: r.rows as R[], rowCount: r.rowCount ?? r.rows.length };
       } catch (e) {
         if (!name || (e as { code?: string }).code !== STALE_PLAN) throw e;
@@ -249,9 +250,7 @@ async function openPg(url: string, max: number): Promise<Driver> {
       }
     },
     async exec(sql: string) {
-      const [begun, sent] = together(c, begin, () => c.query(sql));
-      if (begun) await Promise.all([begun, sent.catch(() => undefined)]);
-      await sent;
+      await afterBegin(c, begin, () => c.query(sql));
     },
   });
   return {
