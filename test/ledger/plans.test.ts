@@ -12,10 +12,14 @@ const pgOk = await gatePostgres();
 
 const backends = bothBackends(pgOk);
 
-async function genericPlan(sql: SqlTx, statementLike: string, args = ''): Promise<string> {
-  const { rows } = await sql.query<{ name: string }>(`SELECT name FROM pg_prepared_statements WHERE statement LIKE '${statementLike}'`);
-  expect(rows, `one prepared statement like ${statementLike}`).toHaveLength(1);
-  const plan = await sql.query<{ 'QUERY PLAN': string }>(`EXPLAIN EXECUTE ${rows[0]!.name}${args}`);
+/** The generic plan of `statement` prepared as `name(types)` and executed with `args`; deallocated after. */
+async function genericPlan(sql: SqlTx, name: string, statement: string, types = '', args = ''): Promise<string> {
+  await sql.exec('SET LOCAL plan_cache_mode = force_generic_plan');
+  await sql.exec(`PREPARE ${name}${types} AS ${statement}`);
+  const { rows } = await sql.query(`SELECT 1 FROM pg_prepared_statements WHERE name = '${name}'`);
+  expect(rows, `one prepared statement ${name}`).toHaveLength(1);
+  const plan = await sql.query<{ 'QUERY PLAN': string }>(`EXPLAIN EXECUTE ${name}${args}`);
+  await sql.exec(`DEALLOCATE ${name}`);
   return plan.rows.map((r) => r['QUERY PLAN']).join('\n');
 }
 
@@ -34,11 +38,7 @@ async function takePlan(sql: SqlTx, withFunctionSettings: boolean): Promise<stri
       await sql.exec(`SET LOCAL ${k} = ${v}`);
     }
   }
-  await sql.exec('SET LOCAL plan_cache_mode = force_generic_plan');
-  await sql.exec(`PREPARE dl_take AS ${query}`);
-  const text = await genericPlan(sql, '%PREPARE dl_take%');
-  await sql.exec('DEALLOCATE dl_take');
-  return text;
+  return genericPlan(sql, 'dl_take', query!);
 }
 
 describe.each(backends)('generic plans on a never-analysed ledger on %s', (_name, make, enabled) => {
@@ -101,11 +101,7 @@ describe.each(backends)('generic plans on a never-analysed ledger on %s', (_name
       const { rows } = await tx.sql.query<{ src: string }>(`SELECT prosrc AS src FROM pg_proc WHERE proname = 'duallane_audit_seal'`);
       const update = /UPDATE public\.audit_log a SET[^;]*/.exec(rows[0]!.src)?.[0];
       expect(update, 'the UPDATE in duallane_audit_seal()').toContain('unnest(ids, seqs, prevs, hashes)');
-      await tx.sql.exec('SET LOCAL plan_cache_mode = force_generic_plan');
-      await tx.sql.exec(`PREPARE dl_seal_update(bigint[], bigint[], text[], text[]) AS ${update!.replace('unnest(ids, seqs, prevs, hashes)', 'unnest($1, $2, $3, $4)')}`);
-      const text = await genericPlan(tx.sql, '%SET seq = u.seq%', '(NULL, NULL, NULL, NULL)');
-      await tx.sql.exec('DEALLOCATE dl_seal_update');
-      return text;
+      return genericPlan(tx.sql, 'dl_seal_update', update!.replace('unnest(ids, seqs, prevs, hashes)', 'unnest($1, $2, $3, $4)'), '(bigint[], bigint[], text[], text[])', '(NULL, NULL, NULL, NULL)');
     });
     expect(plan).toMatch(/audit_log_unsealed/);
     expect(plan).not.toMatch(/Seq Scan on audit_log/);
