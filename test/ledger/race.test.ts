@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Handoff, Ledger } from '../../src/ledger/index.js';
 import { gatePostgres } from '../support/services.js';
-import { embeddedBackend, newHandoff, postgresBackend, type Backend } from './backends.js';
+import { type Backend, bothBackends, newHandoff } from './backends.js';
 
 const pgOk = await gatePostgres();
 const N = 50;
@@ -11,10 +11,7 @@ const N = 50;
  * (FOR UPDATE SKIP LOCKED) and by both trying to move every handoff directly. Each handoff must
  * change state exactly once per transition, with no lost or duplicated rows.
  */
-describe.each([
-  ['embedded (PGlite)', embeddedBackend, true],
-  ['postgres', () => postgresBackend(), pgOk],
-] as const)('50 parallel proposals and 2 racing executors on %s', (_name, make, enabled) => {
+describe.each(bothBackends(pgOk))('50 parallel proposals and 2 racing executors on %s', (_name, make, enabled) => {
   let b: Backend;
   beforeAll(async () => {
     if (enabled) b = await make();

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LEDGER_TABLES, checkLaneDbPrivileges, type Ledger } from '../../src/ledger/index.js';
 import { gatePostgres } from '../support/services.js';
-import { embeddedBackend, newHandoff, postgresBackend, type Backend } from './backends.js';
+import { type Backend, bothBackends, newHandoff } from './backends.js';
 
 const pgOk = await gatePostgres();
 
@@ -14,10 +14,7 @@ async function codeOf(p: Promise<unknown>): Promise<string> {
   }
 }
 
-const backends: [string, () => Promise<Backend>, boolean][] = [
-  ['embedded (PGlite)', embeddedBackend, true],
-  ['postgres', () => postgresBackend(), pgOk],
-];
+const backends = bothBackends(pgOk);
 
 describe.each(backends)('lane roles on %s', (_name, make, enabled) => {
   let b: Backend;
