@@ -550,6 +550,12 @@ BEGIN
     ORDER BY created_at, id LIMIT 1 FOR UPDATE SKIP LOCKED;
 END $$;`;
 
+// Migration 8: a handoff's audit rows are found by subject through an index, not by reading the log.
+const V8 = `
+-- handoff show and trace, and the local forge's pull request comments, read one handoff's audit rows
+-- (WHERE subject = $1): without an index every such read scanned the whole log, which only grows.
+CREATE INDEX audit_log_subject ON audit_log (subject);`;
+
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: 'ledger, lanes and the hash-chained audit log', sql: V1 },
   { version: 2, name: 'handoff state machine guard', sql: V2 },
@@ -558,6 +564,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 5, name: 'audit rows are chained after commit by duallane_audit_seal(); HOT handoff updates', sql: V5 },
   { version: 6, name: 'pending queue index estimated as selective; sealing updates only unsealed rows; partial seq index; update guards fire after the row', sql: V6 },
   { version: 7, name: 'the queue take walks the queue index whatever the statistics say (duallane_next_pending)', sql: V7 },
+  { version: 8, name: "a handoff's audit rows are found through an index on subject", sql: V8 },
 ];
 
 /** Tables of the current schema, in the order privileges are listed. */

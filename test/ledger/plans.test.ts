@@ -106,4 +106,15 @@ describe.each(backends)('generic plans on a never-analysed ledger on %s', (_name
     expect(plan).toMatch(/audit_log_unsealed/);
     expect(plan).not.toMatch(/Seq Scan on audit_log/);
   });
+
+  // handoff show/trace and the local forge's comments read one handoff's audit rows by subject; the
+  // log only grows, so that read must not scan it.
+  it.skipIf(!enabled)("a handoff's audit rows are read through the subject index, not a scan of the log", async () => {
+    await b.admin.withAdmin((tx) =>
+      tx.sql.exec(`INSERT INTO audit_log (lane, action, subject, payload) SELECT 'codex', 'handoff.proposed', 'other-' || g, '{}'::jsonb FROM generate_series(1, 3000) g`),
+    );
+    const plan = await claude.withLane('claude', (tx) => genericPlan(tx.sql, 'dl_audit_of', 'SELECT action, lane FROM audit_log WHERE subject = $1 ORDER BY seq NULLS LAST, id', '(text)', "('other-7')"));
+    expect(plan).toMatch(/audit_log_subject/);
+    expect(plan).not.toMatch(/Seq Scan on audit_log/);
+  });
 });
