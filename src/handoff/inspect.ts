@@ -97,10 +97,7 @@ export interface HandoffTrace {
 export async function traceHandoff(ctx: HandoffContext, id: string, opts: { lane?: string } = {}): Promise<HandoffTrace> {
   const hv = await showHandoff(ctx, id, opts);
   const h = await ctx.ledger.withLane(readerLane(ctx, opts.lane), async (tx) => (await tx.getHandoff(id))!);
-  const audit = await ctx.ledger.withLane(readerLane(ctx, opts.lane), async (tx) => {
-    const { rows } = await tx.sql.query<{ action: string; lane: string }>('SELECT action, lane FROM audit_log WHERE subject = $1 ORDER BY seq NULLS LAST, id', [id]);
-    return rows;
-  });
+  const audit = await ctx.ledger.withLane(readerLane(ctx, opts.lane), (tx) => tx.auditOf(id));
   const chain: TraceLink[] = [];
   const attempt = async (step: TraceLink['step'], fn: () => Promise<string>) => {
     try {

@@ -72,7 +72,7 @@ export class LedgerPullRequestStore implements PullRequestStore {
     );
     const r = rows[0];
     if (!r) return null;
-    const comments = await tx.sql.query<{ payload: unknown }>(`SELECT payload FROM audit_log WHERE action = 'pull_request.commented' AND subject = $1 ORDER BY seq NULLS LAST, id`, [r.handoff_id]);
+    const comments = await tx.auditOf(r.handoff_id as string, { action: 'pull_request.commented' });
     const parse = <T>(v: unknown): T => (typeof v === 'string' ? JSON.parse(v) : v) as T;
     return {
       handoffId: r.handoff_id as string,
@@ -86,7 +86,7 @@ export class LedgerPullRequestStore implements PullRequestStore {
       body: (r.body as string | undefined) ?? '',
       state: (r.state as LocalPullRequestRecord['state']) ?? 'open',
       labels: parse<string[]>(r.labels) ?? [],
-      comments: comments.rows.map((c) => parse<{ marker: string; body: string }>(c.payload)).map((p) => ({ marker: p.marker, body: p.body })),
+      comments: comments.map(({ payload: p }) => ({ marker: String(p.marker), body: String(p.body) })),
     };
   }
 }

@@ -121,6 +121,8 @@ const json = <T>(v: unknown, fallback: T): T => (v === null || v === undefined ?
  * always one JavaScript can parse (years past 9999, BC, offsets with seconds), and a row a lane
  * inserted with such a time must not make every take of the queue throw.
  */
+/** LaneTx.auditOf's statement (exported for the plan test in test/ledger/plans.test.ts). */
+export const AUDIT_OF_SUBJECT = 'SELECT lane, action, payload FROM audit_log WHERE subject = $1 AND ($2::text IS NULL OR action = $2) ORDER BY seq NULLS LAST, id';
 const withTimes = (x: string) => `row_to_json(${x}) AS h, ${x}.expires_at, ${x}.created_at, ${x}.updated_at`;
 const rowToHandoff = (r: Record<string, unknown>): Handoff => toHandoff({ ...json<Record<string, unknown>>(r.h, {}), expires_at: r.expires_at, created_at: r.created_at, updated_at: r.updated_at });
 
@@ -512,6 +514,16 @@ export class LaneTx {
       this.sql.query('SELECT * FROM audit_log WHERE seq > $1 ORDER BY seq LIMIT $2', [opts.afterSeq ?? 0, opts.limit ?? 10_000]),
     );
     return rows.map(toAuditRow);
+  }
+
+  /**
+   * One subject's audit rows (a handoff's: subject = its id), sealed ones in chain order and then the
+   * unsealed ones in insert order; with `action`, only rows of that action. Read through
+   * audit_log_subject (migration 8), not by scanning the log.
+   */
+  async auditOf(subject: string, opts: { action?: string } = {}): Promise<Array<Pick<AuditRow, 'lane' | 'action' | 'payload'>>> {
+    const { rows } = await this.run(`reading the audit rows of ${subject}`, () => this.sql.query(AUDIT_OF_SUBJECT, [subject, opts.action ?? null]));
+    return rows.map((r) => ({ lane: r.lane as string, action: r.action as string, payload: json(r.payload, {}) }));
   }
 
   /** Records a finished `duallane exec` run as a `lane.run` audit row; sealing it copies it to lane_runs. */

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Ledger } from '../../src/ledger/index.js';
 import type { SqlTx } from '../../src/ledger/driver.js';
+import { AUDIT_OF_SUBJECT } from '../../src/ledger/lane-tx.js';
 import { gatePostgres } from '../support/services.js';
 import { type Backend, bothBackends, newHandoff } from './backends.js';
 
@@ -113,7 +114,11 @@ describe.each(backends)('generic plans on a never-analysed ledger on %s', (_name
     await b.admin.withAdmin((tx) =>
       tx.sql.exec(`INSERT INTO audit_log (lane, action, subject, payload) SELECT 'codex', 'handoff.proposed', 'other-' || g, '{}'::jsonb FROM generate_series(1, 3000) g`),
     );
-    const plan = await claude.withLane('claude', (tx) => genericPlan(tx.sql, 'dl_audit_of', 'SELECT action, lane FROM audit_log WHERE subject = $1 ORDER BY seq NULLS LAST, id', '(text)', "('other-7')"));
+    const plan = await claude.withLane('claude', async (tx) => {
+      expect(await tx.auditOf('other-7')).toEqual([{ lane: 'codex', action: 'handoff.proposed', payload: {} }]);
+      expect(await tx.auditOf('other-7', { action: 'pull_request.commented' })).toEqual([]);
+      return genericPlan(tx.sql, 'dl_audit_of', AUDIT_OF_SUBJECT, '(text, text)', "('other-7', NULL)");
+    });
     expect(plan).toMatch(/audit_log_subject/);
     expect(plan).not.toMatch(/Seq Scan on audit_log/);
   });
