@@ -114,6 +114,9 @@ const iso = (v: unknown): string => (v instanceof Date ? v.toISOString() : new D
 const isoOrNull = (v: unknown): string | null => (v === null || v === undefined ? null : iso(v));
 const json = <T>(v: unknown, fallback: T): T => (v === null || v === undefined ? fallback : typeof v === 'string' ? (JSON.parse(v) as T) : (v as T));
 
+/** LaneTx.auditOf's statement (exported for the plan test in test/ledger/plans.test.ts). */
+export const AUDIT_OF_SUBJECT = 'SELECT lane, action, payload FROM audit_log WHERE subject = $1 AND ($2::text IS NULL OR action = $2) ORDER BY seq NULLS LAST, id';
+
 /**
  * A handoff sent as one JSON column (`row_to_json`) plus its timestamps as typed columns: on the hot
  * statements this is cheaper for node-postgres than two dozen typed columns (four field descriptions,
@@ -121,8 +124,6 @@ const json = <T>(v: unknown, fallback: T): T => (v === null || v === undefined ?
  * always one JavaScript can parse (years past 9999, BC, offsets with seconds), and a row a lane
  * inserted with such a time must not make every take of the queue throw.
  */
-/** LaneTx.auditOf's statement (exported for the plan test in test/ledger/plans.test.ts). */
-export const AUDIT_OF_SUBJECT = 'SELECT lane, action, payload FROM audit_log WHERE subject = $1 AND ($2::text IS NULL OR action = $2) ORDER BY seq NULLS LAST, id';
 const withTimes = (x: string) => `row_to_json(${x}) AS h, ${x}.expires_at, ${x}.created_at, ${x}.updated_at`;
 const rowToHandoff = (r: Record<string, unknown>): Handoff => toHandoff({ ...json<Record<string, unknown>>(r.h, {}), expires_at: r.expires_at, created_at: r.created_at, updated_at: r.updated_at });
 
