@@ -552,7 +552,7 @@ END $$;`;
 
 // Migration 8: a handoff's audit rows are found by subject through an index, not by reading the log.
 const V8 = `
--- handoff show and trace, and the local forge's pull request comments, read one handoff's audit rows
+-- handoff trace and the local forge's pull request comments read one handoff's audit rows
 -- (WHERE subject = $1): without an index every such read scanned the whole log, which only grows.
 CREATE INDEX audit_log_subject ON audit_log (subject);`;
 

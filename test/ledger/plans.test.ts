@@ -108,7 +108,7 @@ describe.each(backends)('generic plans on a never-analysed ledger on %s', (_name
     expect(plan).not.toMatch(/Seq Scan on audit_log/);
   });
 
-  // handoff show/trace and the local forge's comments read one handoff's audit rows by subject; the
+  // handoff trace and the local forge's comments read one handoff's audit rows by subject; the
   // log only grows, so that read must not scan it.
   it.skipIf(!enabled)("a handoff's audit rows are read through the subject index, not a scan of the log", async () => {
     await b.admin.withAdmin((tx) =>
