@@ -20,7 +20,7 @@ export function addTrustFlags(cmd: Command, keyHelp = 'trust this SPKI PEM publi
     .option('--certificate-identity-regexp <re>', 'keyless: identity regexp (anchored at both ends)')
     .option('--certificate-oidc-issuer <url>', 'keyless: exact OIDC issuer')
     .option('--certificate-oidc-issuer-regexp <re>', 'keyless: issuer regexp (anchored at both ends)')
-    .option('--trusted-root <file>', 'trusted_root.json for offline verification (default: Sigstore public-good via TUF)');
+    .option('--trusted-root <file>', 'trusted_root.json for offline verification (default: Sigstore public-good via TUF); with --key, checks only the bundle\'s tlog entries and timestamps');
 }
 
 /** The trust the flags name, or undefined when no trust flag was given. Contradictory flags are usage errors. */
