@@ -130,6 +130,15 @@ describe.skipIf(!hasCosign)('cosign v3 <-> duallane: blobs', { timeout: 240_000 
       expect(b.verificationMaterial.tlogEntries).toHaveLength(1);
       expect(await dl(['verify', artifact, '--bundle', bundle, '--key', p('cosign.pub'), '--trusted-root', root])).toEqual([0, 'OK']);
       expect(await dl(['verify', artifact, '--bundle', bundle, '--key', p('cosign.pub'), '--trusted-root', root, '--tlog-threshold', '1', '--timestamp-threshold', '2'])).toEqual([0, 'OK']);
+      // Evidence nobody can check is refused, not ignored: without a root, or with another instance's.
+      expect(await dl(['verify', artifact, '--bundle', bundle, '--key', p('cosign.pub')])).toEqual([1, 'TIMESTAMP_INVALID']);
+      const stranger = await startFakeSigstore();
+      try {
+        const { trustedRoot: strangerRoot } = await stranger.writeTrustFiles(await mkdtemp(join(tmpdir(), 'dl-cosign-stranger-')));
+        expect((await dl(['verify', artifact, '--bundle', bundle, '--key', p('cosign.pub'), '--trusted-root', strangerRoot]))[0]).toBe(1);
+      } finally {
+        await stranger.close();
+      }
       await refusedByBoth(bundle, artifact, 'verify-blob', { cosign: ['--key', p('cosign.pub'), '--trusted-root', root], dl: ['--key', p('cosign.pub'), '--trusted-root', root] }, { wrongKey: true });
     });
 
