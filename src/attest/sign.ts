@@ -41,7 +41,7 @@ export async function signBlob(data: Buffer, signer: Signer, ctx: SignContext = 
 export async function attestStatement(statement: Statement, signer: Signer, ctx: SignContext = {}): Promise<SerializedBundle> {
   const { DSSEBundleBuilder } = await sigstoreSign();
   const builder = new DSSEBundleBuilder({ ...(await builderOptions(signer)), certificateChain: false });
-  const bundle = toV03(await build(builder, { data: Buffer.from(JSON.stringify(statement)), type: IN_TOTO_PAYLOAD_TYPE }));
+  const bundle = toV03(withoutDsseKeyIds(await build(builder, { data: Buffer.from(JSON.stringify(statement)), type: IN_TOTO_PAYLOAD_TYPE })));
   countSignature(signer, ctx);
   const kind = ctx.attestationKind ?? (statement.predicateType === SLSA_PROVENANCE_V1 ? 'slsa_provenance' : undefined);
   if (kind) getMetrics().counter('duallane_attestations_created_total').inc({ lane: ctx.lane ?? 'other', kind });
@@ -61,6 +61,18 @@ async function build(builder: BundleBuilder, artifact: { data: Buffer; type?: st
     const code = /token/i.test(msg) ? 'IDENTITY_TOKEN_UNAVAILABLE' : 'SIGNING_SERVICE_UNAVAILABLE';
     throw new AttestError(code, `signing failed: ${redact(msg)}`, { cause });
   }
+}
+
+// sigstore-js copies the public-key hint (our hex SHA-256 of the SPKI) into the DSSE signature's keyid.
+// DSSE verifiers that honour keyids (go-securesystemslib, hence cosign verify-blob-attestation) skip a
+// signature whose keyid differs from their own id for the key (an SSH-style SHA256 fingerprint), and
+// then report no valid signature. The keyid is an unsigned hint; the bundle's verification material
+// already names the key, so leave it empty, as cosign does.
+function withoutDsseKeyIds(bundle: Bundle): Bundle {
+  if (bundle.content.$case === 'dsseEnvelope') {
+    for (const sig of bundle.content.dsseEnvelope.signatures) sig.keyid = '';
+  }
+  return bundle;
 }
 
 // sigstore-js writes message-signature bundles with a certificate chain (v0.2); v0.3 carries the leaf
