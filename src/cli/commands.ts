@@ -31,6 +31,7 @@ const GROUPS: { names: string[]; load: () => Promise<Register> }[] = [
   { names: ['labels'], load: async () => (await import('./labels.js')).registerLabelsCommands },
   { names: ['dashboard'], load: async () => (await import('./observability.js')).registerObservabilityCommands },
   { names: ['serve'], load: async () => (await import('./serve.js')).registerServeCommand },
+  { names: ['mcp'], load: async () => (await import('./mcp.js')).registerMcpCommand },
 ];
 
 /** Registers the group `args` names (the first non-option argument), or every group when none matches. */

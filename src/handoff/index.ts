@@ -27,3 +27,4 @@ export { listHandoffs, showHandoff, traceHandoff } from './inspect.js';
 export type { HandoffView, HandoffTrace, TraceLink } from './inspect.js';
 export { LedgerPullRequestStore } from './ledger-pr-store.js';
 export { signerForLane, verifyLaneBundle, statementDigestOf, laneOfKind } from './lane-trust.js';
+export { proposeRequestShape, handoffIdSchema, isHandoffId, parseDuration, patchBytes } from './request-schemas.js';

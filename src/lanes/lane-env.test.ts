@@ -19,6 +19,12 @@ describe('lane environment', () => {
     expect(looksSecret('SOMETHING', 'ghp_' + 'a'.repeat(36))).toBe(true);
     expect(looksSecret('UPSTREAM', 'postgres://u:p@h/db')).toBe(true);
     expect(looksSecret('EDITOR', 'vim')).toBe(false);
+    expect(looksSecret('NPM_AUTH', 'x')).toBe(true);
+    expect(looksSecret('AUTH_HEADER', 'x')).toBe(true);
+    expect(looksSecret('PROXY_AUTHORIZATION', 'x')).toBe(true);
+    // AUTH inside another word is not a credential: git's identity variables are not secrets.
+    expect(looksSecret('GIT_AUTHOR_NAME', 'Test')).toBe(false);
+    expect(looksSecret('GIT_AUTHOR_EMAIL', 'test@example.invalid')).toBe(false);
   });
 
   it("reports stray secrets and another lane's key path by name, never by value", () => {

@@ -20,7 +20,7 @@ export function scrubEnv(env: NodeJS.ProcessEnv, lane: LaneConfig): Record<strin
   return out;
 }
 
-const SECRET_NAME = /(TOKEN|SECRET|PASSWORD|PASSWD|PASSPHRASE|CREDENTIAL|PRIVATE|API_?KEY|ACCESS_?KEY|AUTH|_PAT$|^PAT_|DATABASE_URL|_DSN$|COOKIE|(^|_)KEY($|_))/i;
+const SECRET_NAME = /(TOKEN|SECRET|PASSWORD|PASSWD|PASSPHRASE|CREDENTIAL|PRIVATE|API_?KEY|ACCESS_?KEY|(^|_)AUTH(_|$)|AUTHORIZATION|_PAT$|^PAT_|DATABASE_URL|_DSN$|COOKIE|(^|_)KEY($|_))/i;
 const SECRET_VALUE = [
   /^gh[pousr]_[A-Za-z0-9]{20,}/, // GitHub tokens
   /^github_pat_[A-Za-z0-9_]{20,}/,

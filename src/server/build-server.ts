@@ -1,6 +1,7 @@
 import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { isDuallaneError, type DuallaneConfig, type DuallaneError } from '../config/index.js';
+import { makeContext, type HandoffContext } from '../handoff/index.js';
 import type { Ledger } from '../ledger/index.js';
 import { ledgerGaugeRefresher } from './ledger-gauges.js';
 import { getMetrics, type DuallaneMetrics } from '../observability/index.js';
@@ -10,6 +11,7 @@ import { errorBody, httpStatusOf } from './http-status.js';
 import { registerAlertRoutes } from './routes-alerts.js';
 import { registerHandoffRoutes } from './routes-handoffs.js';
 import { registerHealthRoutes } from './routes-health.js';
+import { registerMcpRoutes } from './routes-mcp.js';
 import { registerPageRoute } from './routes-page.js';
 import { ServerError } from './server-error.js';
 import { PAGE_HEADERS } from './web-page.js';
@@ -56,6 +58,8 @@ export interface ServerContext {
   ledger: Ledger;
   tokens: TokenStore;
   actions: HandoffActions;
+  /** The handoff module's context over the server's ledger and repository (the MCP tools use it). */
+  handoffContext: HandoffContext;
   metrics: DuallaneMetrics;
   bodyLimit: number;
   handoffBodyLimit: number;
@@ -83,6 +87,7 @@ export function buildServer(opts: ServerOptions): FastifyInstance {
     ledger: opts.ledger,
     tokens: opts.tokens,
     actions: opts.actions ?? handoffActions(opts.config, opts.ledger, opts.repoDir ? { repoDir: opts.repoDir } : {}),
+    handoffContext: makeContext(opts.config, opts.ledger, opts.repoDir ? { repoDir: opts.repoDir } : {}),
     metrics: opts.metrics ?? getMetrics(),
     bodyLimit: opts.bodyLimit ?? DEFAULT_BODY_LIMIT,
     handoffBodyLimit: opts.handoffBodyLimit ?? DEFAULT_HANDOFF_BODY_LIMIT,
@@ -134,6 +139,7 @@ export function buildServer(opts: ServerOptions): FastifyInstance {
   registerHealthRoutes(app, ctx);
   registerHandoffRoutes(app, ctx);
   registerAlertRoutes(app, ctx);
+  registerMcpRoutes(app, ctx);
   registerPageRoute(app, ctx);
   return app;
 }

@@ -18,6 +18,7 @@ export const SERVER_CODES = {
   INVALID_ID: 'usage',
   BAD_USAGE: 'usage',
   LANE_UNKNOWN: 'usage',
+  METHOD_NOT_ALLOWED: 'usage',
   // environment: the server cannot do its work.
   TOKEN_STORE_CORRUPT: 'environment',
   TOKEN_STORE_IO: 'environment',
