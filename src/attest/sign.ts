@@ -41,7 +41,7 @@ export async function signBlob(data: Buffer, signer: Signer, ctx: SignContext = 
 export async function attestStatement(statement: Statement, signer: Signer, ctx: SignContext = {}): Promise<SerializedBundle> {
   const { DSSEBundleBuilder } = await sigstoreSign();
   const builder = new DSSEBundleBuilder({ ...(await builderOptions(signer)), certificateChain: false });
-  const bundle = toV03(await build(builder, { data: Buffer.from(JSON.stringify(statement)), type: IN_TOTO_PAYLOAD_TYPE }));
+  const bundle = withoutDsseKeyIds(toV03(await build(builder, { data: Buffer.from(JSON.stringify(statement)), type: IN_TOTO_PAYLOAD_TYPE })));
   countSignature(signer, ctx);
   const kind = ctx.attestationKind ?? (statement.predicateType === SLSA_PROVENANCE_V1 ? 'slsa_provenance' : undefined);
   if (kind) getMetrics().counter('duallane_attestations_created_total').inc({ lane: ctx.lane ?? 'other', kind });
@@ -74,6 +74,19 @@ function toV03(bundle: Bundle): SerializedBundle {
   }
   bundle.mediaType = BUNDLE_V03_MEDIA_TYPE;
   return bundleToJSON(bundle);
+}
+
+/**
+ * sigstore-js copies the public-key hint into the DSSE signature's `keyid`. Go verifiers (cosign,
+ * sigstore-go, Kyverno, in-toto-golang via go-securesystemslib) derive their own key id (an SSH
+ * SHA256 fingerprint) and skip every signature whose non-empty keyid differs, so a hinted envelope
+ * fails there with "accepted signatures do not match threshold". cosign writes `keyid: ""`; so do we.
+ * The keyid is outside the DSSE pre-authentication encoding: clearing it changes no signed byte, and
+ * key-signed bundles have no transparency-log entry that records it (keyless ones never carry one).
+ */
+function withoutDsseKeyIds(bundle: SerializedBundle): SerializedBundle {
+  for (const s of bundle.dsseEnvelope?.signatures ?? []) s.keyid = '';
+  return bundle;
 }
 
 async function builderOptions(signer: Signer): Promise<{ signer: SigstoreSigner; witnesses: Witness[] }> {
