@@ -67,13 +67,49 @@ describe.skipIf(!haveRegistry)('the policy bundle in a registry, read by flux, c
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
-  describe.skipIf(!gatePeer('flux'))('flux', () => {
+  describe.skipIf(!gatePeer('flux') || !gatePeer('crane'))('flux', () => {
     it('flux pull artifact extracts exactly the bundle files', async () => {
       const out = join(dir, 'flux-out');
+      await mkdir(out);
       const r = await runPeer('flux', ['pull', 'artifact', `oci://${signed.ref}`, '--output', out, '--insecure-registry'], { env });
       expect(r.code, r.stderr).toBe(0);
       expect(await listFiles(out)).toEqual(files);
       for (const f of files) expect(await readFile(join(out, f), 'utf8'), f).toBe(await readFile(join(POLICIES, f), 'utf8'));
+    });
+
+    it('has the shape flux push artifact gives the same directory (media types, annotation names)', async () => {
+      const ref = `${reg.host}/policies/by-flux:v1`;
+      const args = ['push', 'artifact', `oci://${ref}`, '--path', POLICIES, '--source', 'https://example.test/policies.git', '--revision', 'main@sha1:0123456789abcdef0123456789abcdef01234567'];
+      const p = await runPeer('flux', [...args, '--insecure-registry'], { env });
+      expect(p.code, p.stderr).toBe(0);
+      const manifest = async (r: string) => JSON.parse((await runPeer('crane', ['manifest', '--insecure', r], { env })).stdout);
+      const theirs = await manifest(ref);
+      const ours = await manifest(signed.ref);
+      expect(ours.mediaType).toBe(theirs.mediaType);
+      expect(ours.config.mediaType).toBe(theirs.config.mediaType);
+      expect(ours.layers.map((l: { mediaType: string }) => l.mediaType)).toEqual(theirs.layers.map((l: { mediaType: string }) => l.mediaType));
+      for (const k of Object.keys(theirs.annotations)) expect(Object.keys(ours.annotations), k).toContain(k);
+    });
+
+    it.skipIf(!gatePeer('cosign'))('duallane policy pull takes what flux push artifact wrote and cosign signed, and only with its key', async () => {
+      const ref = `${reg.host}/policies/flux-signed:v1`;
+      const args = ['push', 'artifact', `oci://${ref}`, '--path', POLICIES, '--source', 'https://example.test/policies.git', '--revision', 'main@sha1:0123456789abcdef0123456789abcdef01234567'];
+      expect((await runPeer('flux', [...args, '--insecure-registry'], { env })).code).toBe(0);
+      const pull = (key: string) => runCli(['policy', 'pull', ref, '--key', key, '--out', join(dir, 'from-flux.tgz'), '--insecure-registry', reg.host, '--json']);
+      // Unsigned: refused, nothing written.
+      const unsigned = await pull(join(dir, 'ours.pub'));
+      expect(unsigned.code).toBe(1);
+      const cenv = { ...env, COSIGN_PASSWORD: '' };
+      expect((await runPeer('cosign', ['generate-key-pair', '--output-key-prefix', 'flux-signer'], { env: cenv, cwd: dir })).code).toBe(0);
+      await writeFile(join(dir, 'no-services.json'), JSON.stringify({ mediaType: 'application/vnd.dev.sigstore.signingconfig.v0.2+json' }));
+      const digest = (await runPeer('crane', ['digest', '--insecure', ref], { env })).stdout.trim();
+      const sign = await runPeer('cosign', ['sign', '--key', join(dir, 'flux-signer.key'), '--signing-config', join(dir, 'no-services.json'), '--allow-http-registry', '-y', `${reg.host}/policies/flux-signed@${digest}`], { env: cenv });
+      expect(sign.code, sign.stderr).toBe(0);
+      expect((await pull(join(dir, 'ours.pub'))).code).toBe(1);
+      const ok = await pull(join(dir, 'flux-signer.pub'));
+      expect(ok.code, ok.stderr).toBe(0);
+      expect(parseJson<{ verified: boolean; digest: string; files: string[] }>(ok)).toMatchObject({ verified: true, digest });
+      expect([...parseJson<{ files: string[] }>(ok).files].sort()).toEqual(files);
     });
   });
 
