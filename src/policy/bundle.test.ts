@@ -81,7 +81,7 @@ describe('readPolicyBundle with archives other tools write', () => {
   async function tarGz(entries: { name: string; type: 'file' | 'directory'; body?: string }[]): Promise<Buffer> {
     const pack = tar.pack();
     const chunks: Buffer[] = [];
-    pack.on('data', (c: Buffer) => void chunks.push(c));
+    pack.on('data', (c: unknown) => void chunks.push(c as Buffer));
     const done = new Promise<void>((resolve) => pack.on('end', () => resolve()));
     for (const e of entries) {
       await new Promise<void>((resolve, reject) =>

@@ -59,7 +59,7 @@ describe.skipIf(!ready)('cosign v3 and duallane on images in docker-registry', (
     // A signing config with no services: `cosign sign|attest --key` without a transparency log.
     await writeFile(join(dir, 'no-services.json'), JSON.stringify({ mediaType: 'application/vnd.dev.sigstore.signingconfig.v0.2+json' }));
     await writeFile(join(dir, 'trusted.json'), JSON.stringify(provenance(TRUSTED_BUILDER)));
-  }, 60_000);
+  }, 180_000);
   afterAll(async () => {
     await reg?.stop();
     if (dir) await rm(dir, { recursive: true, force: true });
@@ -76,7 +76,7 @@ describe.skipIf(!ready)('cosign v3 and duallane on images in docker-registry', (
       expect(parseJson(s)).toMatchObject({ ok: true, digest: img.digest, image: img.pinned });
       const a = await dl(['attest', '--image', img.pinned, '--key', join(dir, 'ours.key'), '--predicate', join(dir, 'trusted.json')]);
       expect(a.code, a.stderr).toBe(0);
-    }, 60_000);
+    }, 180_000);
 
     it('cosign verify --key: default (bundle referrer) and --new-bundle-format=false (.sig tag)', async () => {
       for (const extra of [[], ['--new-bundle-format=false']]) {
@@ -162,7 +162,7 @@ describe.skipIf(!ready)('cosign v3 and duallane on images in docker-registry', (
       imgs.signedOnly = signedOnly.pinned;
       const pub = await readFile(join(dir, 'cosign.pub'), 'utf8');
       webhook = await startAdmissionServe(join(dir, 'webhook'), enforcementPolicies(pub), reg.host);
-    }, 120_000);
+    }, 180_000);
     afterAll(async () => {
       if (webhook) expect(await webhook.stop()).toBe(0);
     });

@@ -64,7 +64,7 @@ describe.skipIf(!haveRegistry)('the policy bundle in a registry, read by flux, c
     };
     signed = await push('v1', ['--key', join(dir, 'ours.key'), '--source', 'https://example.test/policies.git', '--revision', 'main@sha1:0123456789abcdef0123456789abcdef01234567']);
     unsignedPinned = (await push('unsigned', ['--unsigned'])).pinned;
-  }, 60_000);
+  }, 180_000);
   afterAll(async () => {
     await reg?.stop();
     if (dir) await rm(dir, { recursive: true, force: true });
