@@ -38,6 +38,7 @@ export function toBundle(json: unknown, label = 'bundle'): Bundle {
   if (typeof json !== 'object' || json === null || Array.isArray(json)) {
     throw new AttestError('BUNDLE_MALFORMED', `${label} is not a JSON object`);
   }
+  assertStrictContent(json as Record<string, unknown>, label);
   let bundle: Bundle;
   try {
     bundle = bundleFromJSON(json);
@@ -50,4 +51,33 @@ export function toBundle(json: unknown, label = 'bundle'): Bundle {
     throw new AttestError('BUNDLE_MALFORMED', `${label} has unknown media type ${JSON.stringify(bundle.mediaType).slice(0, 100)}`);
   }
   return bundle;
+}
+
+/**
+ * What the protobuf JSON reader forgives and the bundle spec does not: `content` is a oneof (a reader
+ * keeps one of two and the bundle then says two things), and bytes fields are base64 (Node's decoder
+ * skips characters outside the alphabet, so junk around a valid payload would still verify).
+ */
+function assertStrictContent(json: Record<string, unknown>, label: string): void {
+  const present = ['messageSignature', 'dsseEnvelope'].filter((k) => json[k] !== undefined && json[k] !== null);
+  if (present.length > 1) {
+    throw new AttestError('BUNDLE_MALFORMED', `${label} has both messageSignature and dsseEnvelope; a bundle holds exactly one`);
+  }
+  const ms = json.messageSignature as { signature?: unknown; messageDigest?: { digest?: unknown } } | undefined;
+  const env = json.dsseEnvelope as { payload?: unknown; signatures?: unknown } | undefined;
+  const fields: [string, unknown][] = [
+    ['messageSignature.signature', ms?.signature],
+    ['messageSignature.messageDigest.digest', ms?.messageDigest?.digest],
+    ['dsseEnvelope.payload', env?.payload],
+    ...(Array.isArray(env?.signatures) ? env.signatures.map((sg, i): [string, unknown] => [`dsseEnvelope.signatures[${i}].sig`, (sg as { sig?: unknown } | null)?.sig]) : []),
+  ];
+  for (const [path, v] of fields) {
+    if (v !== undefined && !isBase64(v)) throw new AttestError('BUNDLE_MALFORMED', `${label}: ${path} is not base64`);
+  }
+}
+
+// Standard or URL-safe alphabet, optional padding, as protobuf JSON allows; a linear-time check.
+const BASE64 = /^[A-Za-z0-9+/_-]*={0,2}$/;
+function isBase64(v: unknown): boolean {
+  return typeof v === 'string' && BASE64.test(v) && v.replace(/=+$/, '').length % 4 !== 1;
 }

@@ -41,7 +41,7 @@ export async function signBlob(data: Buffer, signer: Signer, ctx: SignContext = 
 export async function attestStatement(statement: Statement, signer: Signer, ctx: SignContext = {}): Promise<SerializedBundle> {
   const { DSSEBundleBuilder } = await sigstoreSign();
   const builder = new DSSEBundleBuilder({ ...(await builderOptions(signer)), certificateChain: false });
-  const bundle = withoutDsseKeyIds(toV03(await build(builder, { data: Buffer.from(JSON.stringify(statement)), type: IN_TOTO_PAYLOAD_TYPE })));
+  const bundle = toV03(withoutDsseKeyIds(await build(builder, { data: Buffer.from(JSON.stringify(statement)), type: IN_TOTO_PAYLOAD_TYPE })));
   countSignature(signer, ctx);
   const kind = ctx.attestationKind ?? (statement.predicateType === SLSA_PROVENANCE_V1 ? 'slsa_provenance' : undefined);
   if (kind) getMetrics().counter('duallane_attestations_created_total').inc({ lane: ctx.lane ?? 'other', kind });
@@ -63,6 +63,18 @@ async function build(builder: BundleBuilder, artifact: { data: Buffer; type?: st
   }
 }
 
+// sigstore-js copies the public-key hint (our hex SHA-256 of the SPKI) into the DSSE signature's keyid.
+// DSSE verifiers that honour keyids (go-securesystemslib, hence cosign verify-blob-attestation) skip a
+// signature whose keyid differs from their own id for the key (an SSH-style SHA256 fingerprint), and
+// then report no valid signature. The keyid is an unsigned hint; the bundle's verification material
+// already names the key, so leave it empty, as cosign does.
+function withoutDsseKeyIds(bundle: Bundle): Bundle {
+  if (bundle.content.$case === 'dsseEnvelope') {
+    for (const sig of bundle.content.dsseEnvelope.signatures) sig.keyid = '';
+  }
+  return bundle;
+}
+
 // sigstore-js writes message-signature bundles with a certificate chain (v0.2); v0.3 carries the leaf
 // alone. The signature, tlog entry and timestamps do not depend on that choice.
 function toV03(bundle: Bundle): SerializedBundle {
@@ -74,19 +86,6 @@ function toV03(bundle: Bundle): SerializedBundle {
   }
   bundle.mediaType = BUNDLE_V03_MEDIA_TYPE;
   return bundleToJSON(bundle);
-}
-
-/**
- * sigstore-js copies the public-key hint into the DSSE signature's `keyid`. Go verifiers (cosign,
- * sigstore-go, Kyverno, in-toto-golang via go-securesystemslib) derive their own key id (an SSH
- * SHA256 fingerprint) and skip every signature whose non-empty keyid differs, so a hinted envelope
- * fails there with "accepted signatures do not match threshold". cosign writes `keyid: ""`; so do we.
- * The keyid is outside the DSSE pre-authentication encoding: clearing it changes no signed byte, and
- * key-signed bundles have no transparency-log entry that records it (keyless ones never carry one).
- */
-function withoutDsseKeyIds(bundle: SerializedBundle): SerializedBundle {
-  for (const s of bundle.dsseEnvelope?.signatures ?? []) s.keyid = '';
-  return bundle;
 }
 
 async function builderOptions(signer: Signer): Promise<{ signer: SigstoreSigner; witnesses: Witness[] }> {

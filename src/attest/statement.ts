@@ -3,9 +3,8 @@ import { AttestError } from './attest-error.js';
 
 export const IN_TOTO_STATEMENT_TYPE = 'https://in-toto.io/Statement/v1';
 /**
- * The v0.1 statement type. cosign (v2 and v3, `cosign attest --type slsaprovenance1` included) still
- * writes it; v1 only renamed the type and made `subject[].name` optional, and the in-toto spec asks
- * v1 parsers to accept v0.1 statements. We read both and write only v1.
+ * The layout v1 kept from v0.1 (subject, predicateType, predicate). cosign attest-blob still writes
+ * v0.1, and in-toto's own parsers read both, so both are read; we write v1.
  */
 export const IN_TOTO_STATEMENT_V01_TYPE = 'https://in-toto.io/Statement/v0.1';
 export const IN_TOTO_PAYLOAD_TYPE = 'application/vnd.in-toto+json';
@@ -32,7 +31,7 @@ export function makeStatement(subjects: Subject[], predicateType: string, predic
 // well-formed as the signer made it: every field is validated before use, sizes are bounded.
 const hex = /^[0-9a-f]+$/;
 const statementSchema = z.object({
-  _type: z.union([z.literal(IN_TOTO_STATEMENT_TYPE), z.literal(IN_TOTO_STATEMENT_V01_TYPE)]),
+  _type: z.enum([IN_TOTO_STATEMENT_TYPE, IN_TOTO_STATEMENT_V01_TYPE]),
   subject: z
     .array(
       z.object({
@@ -46,7 +45,7 @@ const statementSchema = z.object({
   predicate: z.record(z.string(), z.unknown()).optional().default({}),
 });
 
-/** Parses a verified DSSE payload as an in-toto Statement v1 (or v0.1, the same shape). */
+/** Parses a verified DSSE payload as an in-toto Statement v1 (or v0.1, the same layout). */
 export function parseStatement(payload: Buffer): Statement {
   let json: unknown;
   try {

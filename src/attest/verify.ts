@@ -18,7 +18,12 @@ const OID_BUILD_SIGNER_URI = '1.3.6.1.4.1.57264.1.9';
 
 /** Whom we trust: one public key, or certificates from a trusted root bound to an OIDC identity. */
 export type Trust =
-  | { kind: 'key'; publicKeyPem: string }
+  | {
+      kind: 'key';
+      publicKeyPem: string;
+      /** trusted_root.json whose logs and timestamp authorities check the bundle's tlog entries and timestamps (cosign's `--key --trusted-root`). */
+      trustedRoot?: object;
+    }
   | { kind: 'key-object'; publicKey: KeyObject }
   | {
       kind: 'keyless';
@@ -245,9 +250,12 @@ const parsedRoots = new WeakMap<object, TrustMaterial>();
 async function trustMaterialFor(trust: Trust, key: KeyObject): Promise<TrustMaterial> {
   switch (trust.kind) {
     case 'key':
-    case 'key-object':
-      // Key mode: the one key we were given is the only trusted key, whatever hint the bundle names.
-      return toTrustMaterial(EMPTY_ROOT, () => ({ publicKey: key, validFor: () => true }));
+    case 'key-object': {
+      // Key mode: the one key we were given is the only trusted key, whatever hint the bundle names;
+      // a trusted root, when given, contributes only its logs and timestamp authorities.
+      const root = trust.kind === 'key' && trust.trustedRoot ? parseTrustedRoot(trust.trustedRoot) : EMPTY_ROOT;
+      return toTrustMaterial({ ...root, certificateAuthorities: [], ctlogs: [] }, () => ({ publicKey: key, validFor: () => true }));
+    }
     case 'keyless': {
       if (!trust.trustedRoot) return toTrustMaterial(await publicGoodTrustedRoot());
       let material = parsedRoots.get(trust.trustedRoot);

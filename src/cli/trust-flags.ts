@@ -20,7 +20,7 @@ export function addTrustFlags(cmd: Command, keyHelp = 'trust this SPKI PEM publi
     .option('--certificate-identity-regexp <re>', 'keyless: identity regexp (anchored at both ends)')
     .option('--certificate-oidc-issuer <url>', 'keyless: exact OIDC issuer')
     .option('--certificate-oidc-issuer-regexp <re>', 'keyless: issuer regexp (anchored at both ends)')
-    .option('--trusted-root <file>', 'trusted_root.json for offline verification (default: Sigstore public-good via TUF)');
+    .option('--trusted-root <file>', 'trusted_root.json for offline verification (default: Sigstore public-good via TUF); with --key, checks only the bundle\'s tlog entries and timestamps');
 }
 
 /** The trust the flags name, or undefined when no trust flag was given. Contradictory flags are usage errors. */
@@ -28,11 +28,14 @@ export async function trustFromFlags(f: TrustFlags): Promise<Trust | undefined> 
   const keyless = [f.certificateIdentity, f.certificateIdentityRegexp, f.certificateOidcIssuer, f.certificateOidcIssuerRegexp].some((v) => v !== undefined);
   if (f.key && keyless) throw new InputError('BAD_USAGE', '--key and --certificate-* are exclusive');
   if (f.key) {
+    let publicKeyPem: string;
     try {
-      return { kind: 'key', publicKeyPem: await readFile(f.key, 'utf8') };
+      publicKeyPem = await readFile(f.key, 'utf8');
     } catch (cause) {
       throw new InputError('INPUT_UNREADABLE', `cannot read key ${f.key}: ${(cause as NodeJS.ErrnoException).code ?? (cause as Error).message}`, { cause });
     }
+    // With a key, a trusted root checks only the bundle's tlog entries and timestamps (as cosign's --key --trusted-root).
+    return { kind: 'key', publicKeyPem, ...(f.trustedRoot ? { trustedRoot: await loadTrustedRootFile(f.trustedRoot) } : {}) };
   }
   if (!keyless) return undefined;
   if (f.certificateIdentity !== undefined && f.certificateIdentityRegexp !== undefined) throw new InputError('BAD_USAGE', '--certificate-identity and --certificate-identity-regexp are exclusive');

@@ -2,7 +2,11 @@ import { createHash, generateKeyPairSync, sign, type KeyPairKeyObjectResult } fr
 import { X509Certificate } from '@sigstore/core';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { fulcioHandler, initializeCA, initializeTLog, initializeTSA, tsaHandler, type HandlerFn } from '@sigstore/mock';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fulcioHandler, initializeCA, initializeTSA } from '@sigstore/mock';
+import { timestampRoute } from './fake-tsa.js';
+import { canonicalizeEntry, startRekorLog } from './fake-rekor-log.js';
 
 /**
  * Fulcio, Rekor and a timestamp authority from @sigstore/mock, served over real loopback HTTP so
@@ -14,6 +18,13 @@ export interface FakeSigstore {
   trustedRoot: Record<string, unknown>;
   /** An OIDC identity token (unsigned JWT: the mock Fulcio does not check signatures). */
   token(claims?: Record<string, unknown>): string;
+  /** signing_config.json (v0.2) pointing cosign v3 and sigstore-python at this fake's Fulcio, Rekor v1 and TSA. */
+  signingConfig: Record<string, unknown>;
+  /**
+   * Writes DIR/trusted_root.json, DIR/signing_config.json and DIR/trust_config.json (a ClientTrustConfig
+   * holding both, for sigstore-python's `--trust-config`); returns their paths.
+   */
+  writeTrustFiles(dir: string): Promise<{ trustedRoot: string; signingConfig: string; trustConfig: string }>;
   requests: string[];
   close(): Promise<void>;
 }
@@ -33,7 +44,8 @@ export async function startFakeSigstore(opts: { caClock?: Date } = {}): Promise<
   const ca = await initializeCA(kp(), ctLog, caClock);
   const tsa = await initializeTSA(kp(), now);
   const requests: string[] = [];
-  const routes = new Map<string, HandlerFn>();
+  type Reply = { statusCode: number; response: string | Buffer; contentType?: string; headers?: Record<string, string> };
+  const routes = new Map<string, (body: Buffer, headers: http.IncomingHttpHeaders) => Promise<Reply>>();
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -44,29 +56,28 @@ export async function startFakeSigstore(opts: { caClock?: Date } = {}): Promise<
         res.writeHead(404).end('not found');
         return;
       }
-      const r = await fn(Buffer.concat(chunks).toString('utf8'));
-      res.writeHead(r.statusCode, { 'content-type': r.contentType ?? 'text/plain' }).end(r.response);
+      const r = await fn(Buffer.concat(chunks), req.headers);
+      res.writeHead(r.statusCode, { 'content-type': r.contentType ?? 'text/plain', ...r.headers }).end(r.response);
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const tlog = await initializeTLog(url, kp());
-  for (const h of [fulcioHandler(ca), tsaHandler(tsa)]) routes.set(h.path, h.fn);
-  // The mock log stores proposed entries verbatim; real Rekor canonicalizes a proposed dsse entry into
-  // hashes plus signatures, which is the body verifiers compare against. Do what Rekor does.
+  const tlog = startRekorLog(url, kp());
+  const fulcio = fulcioHandler(ca);
+  // Fulcio answers 200 (sigstore-go, in cosign v3, refuses anything else); the mock says 201.
+  routes.set(fulcio.path, async (body, headers) => {
+    const r = await fulcio.fn(normalizeFulcioRequest(body.toString('utf8'), headers));
+    return r.statusCode === 201 ? { ...r, statusCode: 200 } : r;
+  });
+  routes.set('/api/v1/timestamp', timestampRoute(tsa));
+  // The mock log stores proposed entries verbatim; real Rekor canonicalizes them first, and that body
+  // is what verifiers compare against: do what Rekor does (see canonicalizeEntry).
   routes.set('/api/v1/log/entries', async (body) => {
-    const entry = JSON.parse(body) as { kind: string; apiVersion: string; spec: Record<string, unknown> };
-    if (entry.kind === 'dsse') {
-      const pc = entry.spec.proposedContent as { envelope: string; verifiers: string[] };
-      const env = JSON.parse(pc.envelope) as { payload: string; signatures: { sig: string }[] };
-      const sha = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
-      entry.spec = {
-        envelopeHash: { algorithm: 'sha256', value: sha(pc.envelope) },
-        payloadHash: { algorithm: 'sha256', value: sha(Buffer.from(env.payload, 'base64')) },
-        signatures: env.signatures.map((sg, i) => ({ signature: sg.sig, verifier: pc.verifiers[i] ?? pc.verifiers[0] })),
-      };
-    }
-    return { statusCode: 201, response: JSON.stringify(await tlog.log(entry)), contentType: 'application/json' };
+    const entry = canonicalizeEntry(JSON.parse(body.toString('utf8')));
+    const logged = tlog.log(entry);
+    // Rekor names the new entry in ETag and Location; sigstore-go looks the entry up by the ETag.
+    const uuid = Object.keys(logged)[0] ?? '';
+    return { statusCode: 201, response: JSON.stringify(logged), contentType: 'application/json', headers: { etag: uuid, location: `/api/v1/log/entries/${uuid}` } };
   });
 
   const b64 = (b: Buffer) => b.toString('base64');
@@ -111,13 +122,47 @@ export async function startFakeSigstore(opts: { caClock?: Date } = {}): Promise<
     const now = Math.floor(Date.now() / 1000);
     return `${enc({ alg: 'RS256', typ: 'JWT' })}.${enc({ iss: FAKE_ISSUER, sub: FAKE_IDENTITY, aud: 'sigstore', iat: now, exp: now + 600, ...claims })}.c2ln`;
   };
+  const service = (u: string) => ({ url: u, majorApiVersion: 1, validFor: { start }, operator: 'fake.duallane.invalid' });
+  const signingConfig = {
+    mediaType: 'application/vnd.dev.sigstore.signingconfig.v0.2+json',
+    caUrls: [service(url)],
+    oidcUrls: [],
+    rekorTlogUrls: [service(url)],
+    rekorTlogConfig: { selector: 'ANY' },
+    tsaUrls: [service(`${url}/api/v1/timestamp`)],
+    tsaConfig: { selector: 'ANY' },
+  };
+  const writeTrustFiles = async (dir: string) => {
+    const paths = { trustedRoot: join(dir, 'trusted_root.json'), signingConfig: join(dir, 'signing_config.json'), trustConfig: join(dir, 'trust_config.json') };
+    await writeFile(paths.trustedRoot, JSON.stringify(trustedRoot, null, 2));
+    await writeFile(paths.signingConfig, JSON.stringify(signingConfig, null, 2));
+    const clientTrustConfig = { mediaType: 'application/vnd.dev.sigstore.clienttrustconfig.v0.1+json', trustedRoot, signingConfig };
+    await writeFile(paths.trustConfig, JSON.stringify(clientTrustConfig, null, 2));
+    return paths;
+  };
   return {
     url,
     trustedRoot,
+    signingConfig,
+    writeTrustFiles,
     token,
     requests,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
+}
+
+/**
+ * Fulcio v2 takes the OIDC token in the body or, as sigstore-go (cosign v3) and sigstore-python send
+ * it, as an `Authorization: Bearer` header; a CSR is sent as base64 of its PEM. The mock reads only a
+ * body token and a bare PEM CSR, so bring both other forms to that one.
+ */
+function normalizeFulcioRequest(body: string, headers: http.IncomingHttpHeaders): string {
+  const req = JSON.parse(body) as { credentials?: { oidcIdentityToken?: string }; certificateSigningRequest?: string };
+  const bearer = /^Bearer (\S+)$/.exec(headers.authorization ?? '')?.[1];
+  if (!req.credentials?.oidcIdentityToken && bearer) req.credentials = { oidcIdentityToken: bearer };
+  const csr = req.certificateSigningRequest;
+  if (csr && !csr.includes('-----BEGIN')) req.certificateSigningRequest = Buffer.from(csr, 'base64').toString('utf8');
+  return JSON.stringify(req);
 }
 
 /**
