@@ -21,6 +21,12 @@ async function readBundleArtifact(file: string): Promise<Buffer> {
   return readFile(file);
 }
 
+function createdFrom(sourceDateEpoch: string | undefined): { created?: string } {
+  if (sourceDateEpoch === undefined || sourceDateEpoch === '') return {};
+  if (!/^\d{1,12}$/.test(sourceDateEpoch)) throw new InputError('BAD_USAGE', 'SOURCE_DATE_EPOCH must be whole seconds since 1970');
+  return { created: new Date(Number(sourceDateEpoch) * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z') };
+}
+
 /** `policy bundle | verify-bundle | push | pull`: the signed policy bundle's life cycle. */
 export function registerPolicyBundleCommands(program: Command): void {
   const policy = getPolicyCommand(program);
@@ -81,7 +87,9 @@ export function registerPolicyBundleCommands(program: Command): void {
         ...(signer ? { signer } : {}),
         ...(opts.source ? { source: opts.source } : {}),
         ...(opts.revision ? { revision: opts.revision } : {}),
-        ...(process.env.SOURCE_DATE_EPOCH ? { created: new Date(Number(process.env.SOURCE_DATE_EPOCH) * 1000).toISOString() } : {}),
+        // Only from SOURCE_DATE_EPOCH (flux push artifact writes the push time): without it the same
+        // bundle gives the same manifest digest, so a signature made once applies to every push of it.
+        ...createdFrom(process.env.SOURCE_DATE_EPOCH),
       });
       out.result({ ok: true, ...r }, () => [`pushed ${r.reference}@${r.digest}`, ...(r.signature ? [`signed: ${r.signature.sigTag}, referrers ${r.signature.referrers.join(', ')}`] : [])]);
     });

@@ -13,6 +13,8 @@ import { InputError } from '../config/index.js';
 import { makePrinter } from './output.js';
 import { addSigningFlags, signerFromFlags, type SigningFlags } from './signing-flags.js';
 import { basename } from 'node:path';
+import { addRegistryFlags, registryClientFromFlags, type RegistryFlags } from './registry-flags.js';
+import { assertOneSubject, attestImage, signImage } from './sign-image.js';
 
 /** Artifacts are signed in memory (a message signature covers the bytes); past this, refuse clearly. */
 const MAX_SIGN_BYTES = 2 * 1024 * 1024 * 1024;
@@ -49,47 +51,61 @@ function describeBundle(b: SerializedBundle): Record<string, unknown> {
 }
 
 export function registerSignCommands(program: Command): void {
-  addSigningFlags(
-    program
-      .command('sign')
-      .description('sign FILE: write a Sigstore bundle v0.3 holding a message signature')
-      .argument('<file>', 'artifact to sign')
-      .requiredOption('--bundle <out>', 'where to write the bundle (JSON)'),
+  addRegistryFlags(
+    addSigningFlags(
+      program
+        .command('sign')
+        .description('sign FILE (a Sigstore bundle v0.3 holding a message signature), or an image in a registry the way cosign does (--image)')
+        .argument('[file]', 'artifact to sign')
+        .option('--bundle <out>', 'FILE: where to write the bundle (JSON)')
+        .option('--image <ref>', 'sign this image instead: REGISTRY/REPO[:TAG|@sha256:...] (a tag is resolved; its digest is signed)'),
+    ),
   )
     .option('--json', 'machine-readable output')
-    .action(async (file: string, opts: SigningFlags & { bundle: string; json?: boolean }) => {
+    .action(async (file: string | undefined, opts: SigningFlags & RegistryFlags & { bundle?: string; image?: string; json?: boolean }) => {
       const out = makePrinter(Boolean(opts.json));
+      assertOneSubject(file, opts);
       const signer = signerFromFlags(opts);
+      if (opts.image !== undefined) {
+        const r = await signImage(registryClientFromFlags(opts), opts.image, signer);
+        out.result({ ok: true, ...r }, () => `signed ${String(r.image)} -> ${String(r.sigTag)}`);
+        return;
+      }
+      if (file === undefined || opts.bundle === undefined) return;
       const data = await readArtifact(file);
       const bundle = await signBlob(data, signer);
       await writeBundle(opts.bundle, bundle);
       out.result({ file, digest: `sha256:${sha256Hex(data)}`, bundle: opts.bundle, ...describeBundle(bundle) }, () => `signed ${file} -> ${opts.bundle}`);
     });
 
-  addSigningFlags(
-    program
-      .command('attest')
-      .description('attest FILE: DSSE envelope over an in-toto Statement v1 whose subject is FILE')
-      .argument('<file>', 'artifact (the statement subject)')
-      .requiredOption('--bundle <out>', 'where to write the bundle (JSON)')
-      .option('--predicate-type <type>', '"slsa" (SLSA Provenance v1) or a predicate type URI', 'slsa')
-      .option('--predicate <file.json>', 'predicate JSON; with --predicate-type slsa and no file, provenance is generated from the environment')
-      .option('--builder-id <id>', 'builder.id for generated provenance (default: the GitHub workflow, or the local builder)'),
+  addRegistryFlags(
+    addSigningFlags(
+      program
+        .command('attest')
+        .description('attest FILE, or an image in a registry (--image): DSSE envelope over an in-toto Statement v1 whose subject is it')
+        .argument('[file]', 'artifact (the statement subject)')
+        .option('--bundle <out>', 'FILE: where to write the bundle (JSON)')
+        .option('--image <ref>', 'attest this image instead: REGISTRY/REPO[:TAG|@sha256:...], stored the way cosign attest stores it')
+        .option('--predicate-type <type>', '"slsa" (SLSA Provenance v1) or a predicate type URI', 'slsa')
+        .option('--predicate <file.json>', 'predicate JSON; with --predicate-type slsa and no file, provenance is generated from the environment')
+        .option('--builder-id <id>', 'builder.id for generated provenance (default: the GitHub workflow, or the local builder)'),
+    ),
   )
     .option('--json', 'machine-readable output')
     .action(
       async (
-        file: string,
-        opts: SigningFlags & { bundle: string; predicateType: string; predicate?: string; builderId?: string; json?: boolean },
+        file: string | undefined,
+        opts: SigningFlags & RegistryFlags & { bundle?: string; image?: string; predicateType: string; predicate?: string; builderId?: string; json?: boolean },
       ) => {
         const out = makePrinter(Boolean(opts.json));
         const startedOn = new Date();
+        assertOneSubject(file, opts);
         const signer = signerFromFlags(opts);
         const predicateType = opts.predicateType === 'slsa' ? SLSA_PROVENANCE_V1 : opts.predicateType;
         if (!/^[a-z][a-z0-9+.-]*:\S+$/i.test(predicateType)) {
           throw new InputError('BAD_USAGE', `--predicate-type must be "slsa" or a URI, got ${JSON.stringify(opts.predicateType)}`);
         }
-        const data = await readArtifact(file);
+        const data = file !== undefined ? await readArtifact(file) : undefined;
         let predicate: Record<string, unknown>;
         if (opts.predicate) {
           predicate = await readPredicate(opts.predicate);
@@ -98,6 +114,12 @@ export function registerSignCommands(program: Command): void {
         } else {
           throw new InputError('BAD_USAGE', '--predicate FILE is required for a predicate type other than slsa');
         }
+        if (opts.image !== undefined) {
+          const r = await attestImage(registryClientFromFlags(opts), opts.image, predicateType, predicate, signer);
+          out.result({ ok: true, ...r }, () => `attested ${String(r.image)} (${predicateType}) -> ${String(r.attTag)}`);
+          return;
+        }
+        if (file === undefined || data === undefined || opts.bundle === undefined) return;
         const statement = makeStatement([{ name: basename(file), digest: { sha256: sha256Hex(data) } }], predicateType, predicate);
         const bundle = await attestStatement(statement, signer);
         await writeBundle(opts.bundle, bundle);

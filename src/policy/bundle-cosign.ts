@@ -1,5 +1,3 @@
-import { createHash } from 'node:crypto';
-import { z } from 'zod';
 import {
   AttestError,
   attestStatement,
@@ -13,7 +11,6 @@ import {
   type VerifyResult,
 } from '../attest/index.js';
 import {
-  MEDIA_TYPES,
   RegistryError,
   attachCosignAttestation,
   attachCosignSignature,
@@ -24,9 +21,9 @@ import {
   parseSimpleSigningPayload,
   sameDigest,
   simpleSigningPayload,
-  type FetchedSignature,
   type RegistryClient,
 } from '../registry/index.js';
+import { bundleFromKeySigned, bundleFromLegacyKeyless } from './cosign-legacy.js';
 
 /**
  * Signing and verifying anything in an OCI registry the way cosign does, for images and for our
@@ -151,67 +148,6 @@ export interface VerifyExpectations {
 }
 
 /**
- * A bundle for a cosign `.sig` layer that carries only a signature (e.g. written by `cosign sign
- * --key` without a transparency log): the same facts, in the shape the attest verifier reads.
- */
-function bundleFromBareSignature(payload: Buffer, signature: string): unknown {
-  return {
-    mediaType: MEDIA_TYPES.sigstoreBundleV03,
-    verificationMaterial: { publicKey: { hint: '' }, tlogEntries: [], timestampVerificationData: { rfc3161Timestamps: [] } },
-    messageSignature: { messageDigest: { algorithm: 'SHA2_256', digest: createHash('sha256').update(payload).digest('base64') }, signature },
-  };
-}
-
-// cosign's legacy Rekor bundle, as it sits in the `dev.sigstore.cosign/bundle` annotation.
-const legacyRekorBundleSchema = z.object({
-  SignedEntryTimestamp: z.string().max(4096),
-  Payload: z.object({
-    body: z.string().max(256 * 1024),
-    integratedTime: z.number().int().nonnegative(),
-    logIndex: z.number().int().nonnegative(),
-    logID: z.string().regex(/^[0-9a-f]{64}$/),
-  }),
-});
-
-/**
- * A Sigstore bundle (v0.1: inclusion promise, certificate chain) for a `.sig` layer written by
- * cosign v2 keyless: the certificate annotation, the legacy Rekor bundle and the signature. Every
- * field is copied, none is trusted: the attest verifier checks the SET, the chain, the SCT and the
- * identity. Undefined when the layer lacks any of them.
- */
-function bundleFromLegacyKeyless(s: FetchedSignature): unknown {
-  const rb = legacyRekorBundleSchema.safeParse(s.rekorBundle);
-  if (!rb.success || !s.signature || !s.certificatePem) return undefined;
-  const der = /-----BEGIN CERTIFICATE-----([A-Za-z0-9+/=\s]+)-----END CERTIFICATE-----/.exec(s.certificatePem)?.[1]?.replace(/\s+/g, '');
-  if (!der) return undefined;
-  let kind: { kind?: unknown; apiVersion?: unknown };
-  try {
-    kind = JSON.parse(Buffer.from(rb.data.Payload.body, 'base64').toString('utf8')) as typeof kind;
-  } catch {
-    return undefined;
-  }
-  if (typeof kind.kind !== 'string' || typeof kind.apiVersion !== 'string') return undefined;
-  return {
-    mediaType: 'application/vnd.dev.sigstore.bundle+json;version=0.1',
-    verificationMaterial: {
-      x509CertificateChain: { certificates: [{ rawBytes: der }] },
-      tlogEntries: [
-        {
-          logIndex: String(rb.data.Payload.logIndex),
-          logId: { keyId: Buffer.from(rb.data.Payload.logID, 'hex').toString('base64') },
-          kindVersion: { kind: kind.kind, version: kind.apiVersion },
-          integratedTime: String(rb.data.Payload.integratedTime),
-          inclusionPromise: { signedEntryTimestamp: rb.data.SignedEntryTimestamp },
-          canonicalizedBody: rb.data.Payload.body,
-        },
-      ],
-      timestampVerificationData: { rfc3161Timestamps: [] },
-    },
-    messageSignature: { messageDigest: { algorithm: 'SHA2_256', digest: createHash('sha256').update(s.payload).digest('base64') }, signature: s.signature },
-  };
-}
-
-/**
  * Verifies that `subject` carries at least one signature by `trust`. Registry faults (unreachable,
  * timeout) propagate as RegistryError; signature problems come back as `{ ok: false, reason }` with
  * the first attest reason code seen, so a caller can name why.
@@ -236,9 +172,8 @@ export async function verifyOciSignature(client: RegistryClient, at: { registry:
   for (const s of await fetchCosignSignatures(client, at, signal)) {
     checked++;
     try {
-      const bundle =
-        s.bundle ??
-        (trust.kind === 'keyless' ? bundleFromLegacyKeyless(s) : s.signature ? bundleFromBareSignature(s.payload, s.signature) : undefined);
+      const content = s.signature !== undefined && s.signature !== '' ? ({ kind: 'message', payload: s.payload, signature: s.signature } as const) : undefined;
+      const bundle = s.bundle ?? (content && (trust.kind === 'keyless' ? bundleFromLegacyKeyless(content, s) : bundleFromKeySigned(content)));
       if (bundle === undefined) throw new AttestError('BUNDLE_MALFORMED', 'signature layer carries neither a Sigstore bundle nor a usable signature');
       const result = await verifyBundle(bundle, { artifact: s.payload, trust });
       // Only now is the payload trusted enough to read: it must name this exact manifest.
@@ -266,10 +201,14 @@ export async function verifyOciAttestation(
   for (const a of await fetchAttestations(client, at, signal)) {
     // The annotation is only a hint to skip other kinds cheaply; the verified statement decides.
     if (a.predicateType !== undefined && a.predicateType !== expect.predicateType) continue;
-    if (a.bundle === undefined) continue;
+    // A cosign `.att` layer without our bundle annotation is a bare envelope (plus, keyless, the
+    // certificate and legacy Rekor bundle): wrap it the way the `.sig` path does.
+    const content = { kind: 'dsse', envelope: a.envelope } as const;
+    const bundle = a.bundle ?? (trust.kind === 'keyless' ? bundleFromLegacyKeyless(content, a) : bundleFromKeySigned(content));
+    if (bundle === undefined) continue;
     checked++;
     try {
-      const result = await verifyBundle(a.bundle, { digest: at.digest, trust, ...expect });
+      const result = await verifyBundle(bundle, { digest: at.digest, trust, ...expect });
       return { ok: true, result, via: a.source === 'referrer' ? 'referrer' : 'att-tag', checked };
     } catch (e) {
       if (e instanceof AttestError || (e instanceof RegistryError && e.outcome === 'rejected')) firstFailure ??= { reason: e.code, message: e.message };

@@ -5,9 +5,12 @@ import { signOciSubject, verifyOciSignature, type OciVerification } from './bund
 /**
  * A policy bundle in a registry is a Flux OCI artifact: config `application/vnd.cncf.flux.config.v1+json`
  * (`{}`), one layer `application/vnd.cncf.flux.content.v1.tar+gzip` holding the bundle bytes, so
- * Flux's OCIRepository extracts it as-is. Its signature sits where cosign (and so Flux's
+ * Flux's OCIRepository (and `flux pull artifact`) extracts it as-is; the manifest carries the
+ * `org.opencontainers.image.{created,source,revision}` annotations `flux push artifact` writes. Its signature sits where cosign (and so Flux's
  * `verify: provider: cosign`) looks: `sha256-<manifest hex>.sig` and the referrers.
  */
+export const POLICY_BUNDLE_FILE = 'policy-bundle.tar.gz';
+
 export interface PushedPolicyBundle {
   reference: string;
   digest: string;
@@ -33,7 +36,8 @@ export async function pushPolicyBundle(
     ref.tag,
     {
       config: { mediaType: MEDIA_TYPES.fluxConfig, data: EMPTY_JSON },
-      layers: [{ mediaType: MEDIA_TYPES.fluxContent, data: bundle }],
+      // The title is the file name `oras pull` writes the layer to; without one oras skips it.
+      layers: [{ mediaType: MEDIA_TYPES.fluxContent, data: bundle, annotations: { 'org.opencontainers.image.title': POLICY_BUNDLE_FILE } }],
       ...(Object.keys(annotations).length > 0 ? { annotations } : {}),
     },
     opts.signal,

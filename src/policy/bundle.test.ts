@@ -2,6 +2,7 @@ import { mkdir, mkdtemp, rm, symlink, utimes, writeFile, chmod } from 'node:fs/p
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
+import tar from 'tar-stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { InputError } from '../config/index.js';
 import { createPolicyBundle, readPolicyBundle } from './bundle.js';
@@ -73,5 +74,48 @@ describe('policy bundle', () => {
     const link = gzipSync(Buffer.concat([header('l', '2'), Buffer.alloc(1024)]));
     await expect(readPolicyBundle(link)).rejects.toBeInstanceOf(InputError);
     await expect(readPolicyBundle(Buffer.from('not gzip'))).rejects.toMatchObject({ code: 'INPUT_INVALID' });
+  });
+});
+
+describe('readPolicyBundle with archives other tools write', () => {
+  async function tarGz(entries: { name: string; type: 'file' | 'directory'; body?: string }[]): Promise<Buffer> {
+    const pack = tar.pack();
+    const chunks: Buffer[] = [];
+    pack.on('data', (c: unknown) => void chunks.push(c as Buffer));
+    const done = new Promise<void>((resolve) => pack.on('end', () => resolve()));
+    for (const e of entries) {
+      await new Promise<void>((resolve, reject) =>
+        pack.entry({ name: e.name, type: e.type, mode: e.type === 'directory' ? 0o755 : 0o644, ...(e.body !== undefined ? { size: Buffer.byteLength(e.body) } : {}) }, e.body ?? '', (err) =>
+          err ? reject(err) : resolve(),
+        ),
+      );
+    }
+    pack.finalize();
+    await done;
+    return gzipSync(Buffer.concat(chunks));
+  }
+
+  it('reads what flux push artifact writes: "." and directory entries before their files', async () => {
+    const data = await tarGz([
+      { name: '.', type: 'directory' },
+      { name: 'a.yaml', type: 'file', body: 'a' },
+      { name: 'tests', type: 'directory' },
+      { name: 'tests/', type: 'directory' },
+      { name: 'tests/b.yaml', type: 'file', body: 'b' },
+      { name: './c.yaml', type: 'file', body: 'c' },
+    ]);
+    const files = await readPolicyBundle(data);
+    expect([...files.keys()].sort()).toEqual(['a.yaml', 'c.yaml', 'tests/b.yaml']);
+    expect(files.get('tests/b.yaml')?.toString()).toBe('b');
+  });
+
+  it('still refuses traversal in directory names and a file given twice', async () => {
+    await expect(readPolicyBundle(await tarGz([{ name: '../up', type: 'directory' }]))).rejects.toMatchObject({ code: 'INPUT_INVALID' });
+    await expect(readPolicyBundle(await tarGz([{ name: '/abs', type: 'directory' }]))).rejects.toMatchObject({ code: 'INPUT_INVALID' });
+    const twice = await tarGz([
+      { name: 'p.yaml', type: 'file', body: 'reviewed' },
+      { name: './p.yaml', type: 'file', body: 'swapped' },
+    ]);
+    await expect(readPolicyBundle(twice)).rejects.toMatchObject({ code: 'INPUT_INVALID' });
   });
 });

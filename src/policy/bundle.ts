@@ -86,6 +86,19 @@ export async function createPolicyBundle(dir: string): Promise<PolicyBundle> {
 }
 
 /**
+ * `a/b`, `./a/b` and `a/b/` name `a/b`; `.` and `./` name the root (''). Undefined for anything
+ * that could leave the target directory or is ambiguous: absolute, `..`, empty or `.` segments
+ * inside the path, backslashes, overlong.
+ */
+function normalEntryName(raw: string): string | undefined {
+  if (raw.length >= 1024 || raw.startsWith('/') || raw.includes('\\') || raw.includes('\0')) return undefined;
+  let name = raw.startsWith('./') ? raw.slice(2) : raw === '.' ? '' : raw;
+  if (name.endsWith('/')) name = name.slice(0, -1);
+  if (name === '') return '';
+  return name.split('/').some((s) => s === '..' || s === '.' || s === '') ? undefined : name;
+}
+
+/**
  * Reads a bundle back into its files. The bundle may come from a registry: sizes and counts are
  * bounded, and only plain relative paths of regular files are accepted (no `..`, no absolute paths,
  * no links), so extracting it can never write outside its target.
@@ -101,13 +114,21 @@ export async function readPolicyBundle(data: Buffer): Promise<Map<string, Buffer
   const extract = tar.extract();
   const finished = new Promise<void>((resolve, reject) => {
     extract.on('entry', (header, stream, next) => {
-      const name = header.name;
-      const okPath = !name.startsWith('/') && !name.split('/').some((s) => s === '..' || s === '') && name.length < 1024;
-      if (header.type !== 'file' || !okPath || files.size >= MAX_BUNDLE_FILES) {
+      const name = normalEntryName(header.name);
+      const refuse = (why: string) => {
         stream.resume();
-        reject(new InputError('INPUT_INVALID', `policy bundle entry ${JSON.stringify(name).slice(0, 200)} is not a plain relative file`));
+        reject(new InputError('INPUT_INVALID', `policy bundle entry ${JSON.stringify(header.name).slice(0, 200)} ${why}`));
+      };
+      // `flux push artifact` (and `tar -C dir .`) write `.` and directory entries: they hold no
+      // content and are skipped, but their names must be as safe as a file's.
+      if (header.type === 'directory' && name !== undefined) {
+        stream.resume();
+        stream.on('end', () => next());
         return;
       }
+      if (header.type !== 'file' || name === undefined || name === '' || files.size >= MAX_BUNDLE_FILES) return refuse('is not a plain relative file');
+      // Two entries for one path: which one a reader keeps differs between tools; refuse the ambiguity.
+      if (files.has(name)) return refuse('appears twice');
       const parts: Buffer[] = [];
       stream.on('data', (c: unknown) => void parts.push(c as Buffer));
       stream.on('end', () => {

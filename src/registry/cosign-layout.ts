@@ -101,7 +101,9 @@ export async function attachCosignAttestation(
   input: { envelope: unknown; predicateType: string; bundle?: unknown; certificatePem?: string },
   signal?: AbortSignal,
 ): Promise<{ tag: string; digest: string }> {
-  const annotations: Record<string, string> = { [ANNOTATIONS.predicateType]: input.predicateType };
+  // cosign writes an empty signature annotation on `.att` layers (the signature is inside the
+  // envelope) and refuses a layer without one ("missing dev.cosignproject.cosign/signature").
+  const annotations: Record<string, string> = { [ANNOTATIONS.cosignSignature]: '', [ANNOTATIONS.predicateType]: input.predicateType };
   if (input.certificatePem) annotations[ANNOTATIONS.cosignCertificate] = input.certificatePem;
   if (input.bundle) annotations[ANNOTATIONS.sigstoreBundle] = JSON.stringify(input.bundle);
   return appendLayer(client, at, '.att', MEDIA_TYPES.dsseEnvelope, Buffer.from(JSON.stringify(input.envelope)), annotations, signal);
@@ -173,6 +175,9 @@ export interface FetchedAttestation {
   envelope: unknown;
   predicateType: string | undefined;
   bundle: unknown;
+  /** `.att` layers written by cosign keyless carry these instead of a Sigstore bundle. */
+  certificatePem?: string | undefined;
+  rekorBundle?: unknown;
   source: 'referrer' | 'att-tag';
 }
 
@@ -192,6 +197,8 @@ export async function fetchAttestations(client: RegistryClient, at: ImageLocatio
       envelope: parseAnnotationJson(blob.toString('utf8')),
       predicateType: layer.annotations?.[ANNOTATIONS.predicateType],
       bundle: parseAnnotationJson(layer.annotations?.[ANNOTATIONS.sigstoreBundle]),
+      certificatePem: layer.annotations?.[ANNOTATIONS.cosignCertificate],
+      rekorBundle: parseAnnotationJson(layer.annotations?.[ANNOTATIONS.cosignRekorBundle]),
       source: 'att-tag',
     });
   }
