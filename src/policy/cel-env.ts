@@ -1,5 +1,5 @@
 import { Environment, type ASTNode, type ParseResult } from '@marcbachmann/cel-js';
-import { parseQuantity } from './quantity.js';
+import { Dec, parseQuantity } from './quantity.js';
 
 /**
  * The CEL environment of Kyverno `validate.cel` rules: the variables of a Kubernetes
@@ -42,7 +42,7 @@ function celEquals(a: unknown, b: unknown): boolean {
 
 /** A Kubernetes resource.Quantity, as the CEL `quantity()` library exposes it. */
 export class CelQuantity {
-  constructor(readonly value: number) {}
+  constructor(readonly value: Dec) {}
 }
 
 function quantityOf(s: string): CelQuantity {
@@ -129,25 +129,26 @@ export function celEnvironment(): Environment {
   env.registerFunction('SetsNamespace.contains(list, list): bool', (_: unknown, a: unknown[], b: unknown[]) => b.every((y) => a.some((x) => celEquals(x, y))));
   env.registerFunction('SetsNamespace.equivalent(list, list): bool', (_: unknown, a: unknown[], b: unknown[]) => b.every((y) => a.some((x) => celEquals(x, y))) && a.every((x) => b.some((y) => celEquals(x, y))));
   env.registerFunction('SetsNamespace.intersects(list, list): bool', (_: unknown, a: unknown[], b: unknown[]) => a.some((x) => b.some((y) => celEquals(x, y))));
-  // Kubernetes quantity library (values as float64: exact for the integers and milli-units policies compare).
+  // Kubernetes quantity library (exact decimals, as resource.Quantity's inf.Dec).
   env.registerType('Quantity', CelQuantity);
   env.registerFunction('isQuantity(string): bool', (s: string) => parseQuantity(s) !== undefined);
   env.registerFunction('quantity(string): Quantity', (s: string) => quantityOf(s));
-  env.registerFunction('Quantity.isInteger(): bool', (q: CelQuantity) => Number.isInteger(q.value));
+  env.registerFunction('Quantity.isInteger(): bool', (q: CelQuantity) => q.value.isInteger());
   env.registerFunction('Quantity.asInteger(): int', (q: CelQuantity) => {
-    if (!Number.isSafeInteger(q.value)) throw new Error('cannot convert value to integer');
-    return BigInt(q.value);
+    const n = q.value.isInteger() ? BigInt(q.value.toFixed(0)) : undefined;
+    if (n === undefined || n > 9223372036854775807n || n < -9223372036854775808n) throw new Error('cannot convert value to integer');
+    return n;
   });
-  env.registerFunction('Quantity.asApproximateFloat(): double', (q: CelQuantity) => q.value);
-  env.registerFunction('Quantity.sign(): int', (q: CelQuantity) => BigInt(Math.sign(q.value)));
-  env.registerFunction('Quantity.compareTo(Quantity): int', (a: CelQuantity, b: CelQuantity) => BigInt(compare(a.value, b.value)));
-  env.registerFunction('Quantity.isGreaterThan(Quantity): bool', (a: CelQuantity, b: CelQuantity) => a.value > b.value);
-  env.registerFunction('Quantity.isLessThan(Quantity): bool', (a: CelQuantity, b: CelQuantity) => a.value < b.value);
-  env.registerFunction('Quantity.add(Quantity): Quantity', (a: CelQuantity, b: CelQuantity) => new CelQuantity(a.value + b.value));
-  env.registerFunction('Quantity.add(int): Quantity', (a: CelQuantity, b: bigint) => new CelQuantity(a.value + Number(b)));
-  env.registerFunction('Quantity.sub(Quantity): Quantity', (a: CelQuantity, b: CelQuantity) => new CelQuantity(a.value - b.value));
-  env.registerFunction('Quantity.sub(int): Quantity', (a: CelQuantity, b: bigint) => new CelQuantity(a.value - Number(b)));
-  env.registerOperator('Quantity == Quantity', (a: CelQuantity, b: CelQuantity) => a.value === b.value);
+  env.registerFunction('Quantity.asApproximateFloat(): double', (q: CelQuantity) => q.value.toNumber());
+  env.registerFunction('Quantity.sign(): int', (q: CelQuantity) => BigInt(q.value.isZero() ? 0 : q.value.isNeg() ? -1 : 1));
+  env.registerFunction('Quantity.compareTo(Quantity): int', (a: CelQuantity, b: CelQuantity) => BigInt(a.value.cmp(b.value)));
+  env.registerFunction('Quantity.isGreaterThan(Quantity): bool', (a: CelQuantity, b: CelQuantity) => a.value.gt(b.value));
+  env.registerFunction('Quantity.isLessThan(Quantity): bool', (a: CelQuantity, b: CelQuantity) => a.value.lt(b.value));
+  env.registerFunction('Quantity.add(Quantity): Quantity', (a: CelQuantity, b: CelQuantity) => new CelQuantity(a.value.plus(b.value)));
+  env.registerFunction('Quantity.add(int): Quantity', (a: CelQuantity, b: bigint) => new CelQuantity(a.value.plus(b.toString())));
+  env.registerFunction('Quantity.sub(Quantity): Quantity', (a: CelQuantity, b: CelQuantity) => new CelQuantity(a.value.minus(b.value)));
+  env.registerFunction('Quantity.sub(int): Quantity', (a: CelQuantity, b: bigint) => new CelQuantity(a.value.minus(b.toString())));
+  env.registerOperator('Quantity == Quantity', (a: CelQuantity, b: CelQuantity) => a.value.eq(b.value));
   shared = env;
   return env;
 }
