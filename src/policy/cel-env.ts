@@ -1,5 +1,6 @@
 import { Environment, type ASTNode, type ParseResult } from '@marcbachmann/cel-js';
 import { Dec, parseQuantity } from './quantity.js';
+import { re2Find, re2FindAll, re2Test } from './regex.js';
 
 /**
  * The CEL environment of Kyverno `validate.cel` rules: the variables of a Kubernetes
@@ -53,13 +54,6 @@ function quantityOf(s: string): CelQuantity {
 
 class SetsNamespace {}
 
-function regexOf(re: string): RegExp {
-  try {
-    return new RegExp(re, 'u');
-  } catch (e) {
-    throw new Error(`invalid regular expression ${JSON.stringify(re)}: ${(e as Error).message}`);
-  }
-}
 
 let shared: Environment | undefined;
 
@@ -94,12 +88,12 @@ export function celEnvironment(): Environment {
   });
   env.registerFunction('string.reverse(): string', (s: string) => [...s].reverse().join(''));
   // Kubernetes regex library.
-  env.registerFunction('string.find(string): string', (s: string, re: string) => regexOf(re).exec(s)?.[0] ?? '');
-  env.registerFunction('string.findAll(string): list<string>', (s: string, re: string) => [...s.matchAll(new RegExp(regexOf(re).source, 'gu'))].map((m) => m[0]));
-  env.registerFunction('string.findAll(string, int): list<string>', (s: string, re: string, n: bigint) => {
-    const all = [...s.matchAll(new RegExp(regexOf(re).source, 'gu'))].map((m) => m[0]);
-    return n < 0n ? all : all.slice(0, Number(n));
-  });
+  // Kubernetes regex library and CEL's matches(): RE2 (re2js, linear time), as cel-go, never JS RegExp.
+  env.registerFunction('string.find(string): string', (s: string, re: string) => re2Find(re, s) ?? '');
+  env.registerFunction('string.findAll(string): list<string>', (s: string, re: string) => re2FindAll(re, s));
+  env.registerFunction('string.findAll(string, int): list<string>', (s: string, re: string, n: bigint) => re2FindAll(re, s, n < 0n ? -1 : Number(n)));
+  env.registerFunction(`string.${RE2_MATCHES}(string): bool`, (s: string, re: string) => re2Test(re, s));
+  env.registerFunction(`${RE2_MATCHES}(string, string): bool`, (s: string, re: string) => re2Test(re, s));
   // Kubernetes lists library.
   env.registerFunction('list.isSorted(): bool', (l: unknown[]) => l.every((x, i) => i === 0 || compare(l[i - 1], x) <= 0));
   env.registerFunction('list.sum(): dyn', (l: unknown[]) => {
@@ -186,6 +180,25 @@ function walk(node: unknown, depth: number, out: { depth: number; refs: Set<stri
 
 const cache = new Map<string, CompiledCel>();
 
+/**
+ * The library's built-in matches() runs JS RegExp (backtracking) and cannot be re-registered, so
+ * compiled programs call this RE2 overload instead: every `matches` call node is renamed after
+ * parsing (the type check still sees `matches`, which has the same signature).
+ */
+const RE2_MATCHES = 'matchesRe2';
+
+function useRe2Matches(node: unknown): void {
+  if (Array.isArray(node)) {
+    for (const n of node) useRe2Matches(n);
+    return;
+  }
+  if (!isNode(node)) return;
+  const args = (node as { args: unknown }).args;
+  if (!Array.isArray(args)) return;
+  if ((node.op === 'rcall' || node.op === 'call') && args[0] === 'matches') args[0] = RE2_MATCHES;
+  for (const a of args) useRe2Matches(a);
+}
+
 /** Parses and type-checks one expression (cached by text). Throws CelCompileError with the library's message. */
 export function compileCel(expression: string): CompiledCel {
   const hit = cache.get(expression);
@@ -199,6 +212,7 @@ export function compileCel(expression: string): CompiledCel {
   }
   const info = { depth: 0, refs: new Set<string>(), authorizer: false };
   walk(program.ast, 0, info);
+  useRe2Matches(program.ast);
   // authorizer has no functions here; the caller reports it as unsupported rather than as a type error.
   if (!info.authorizer) {
     const checked = env.check(expression);

@@ -5,6 +5,7 @@ import * as jp from '@jmespath-community/jmespath';
 import { parse as parseYamlText } from 'yaml';
 import { parseImageReference } from './images.js';
 import { Dec, formatDuration, parseDuration, parseQuantity } from './quantity.js';
+import { re2ReplaceAll, re2ReplaceAllLiteral, re2Test } from './regex.js';
 import { wildcardMatch } from './wildcard.js';
 import { x509Decode } from './x509-decode.js';
 
@@ -313,9 +314,10 @@ const FUNCTIONS: Record<string, [Fn, { types: number[]; optional?: boolean; vari
   to_upper: [([s]) => s.toUpperCase(), [S]],
   to_lower: [([s]) => s.toLowerCase(), [S]],
   trim_prefix: [([s, p]) => (s.startsWith(p) ? s.slice(p.length) : s), [S, S]],
-  regex_replace_all: [([re, src, rep]) => String(src).replace(new RegExp(re, 'g'), String(rep).replace(/\$\{?(\d+)\}?/g, '$$$1')), [S, A, A]],
-  regex_replace_all_literal: [([re, src, rep]) => String(src).replace(new RegExp(re, 'g'), () => String(rep)), [S, A, A]],
-  regex_match: [([re, s]) => new RegExp(re).test(String(s)), [S, A]],
+  // Go regexp (RE2, linear time) as Kyverno: the policy's regex runs over the admitted object's text.
+  regex_replace_all: [([re, src, rep]) => re2ReplaceAll(re, String(src), String(rep)), [S, A, A]],
+  regex_replace_all_literal: [([re, src, rep]) => re2ReplaceAllLiteral(re, String(src), String(rep)), [S, A, A]],
+  regex_match: [([re, s]) => re2Test(re, String(s)), [S, A]],
   pattern_match: [([p, s]) => wildcardMatch(p, String(s)), [S, A]],
   label_match: [([sel, labels]) => labelMatch(sel, labels), [{ types: [TYPE_OBJECT] }, { types: [TYPE_OBJECT, jp.TYPE_NULL] }]],
   add: [([a, b]) => arith(a, b, '+', 'add'), [A, A]],
