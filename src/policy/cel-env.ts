@@ -175,7 +175,9 @@ function walk(node: unknown, depth: number, out: { depth: number; refs: Set<stri
   if (d > out.depth) out.depth = d;
   if (node.op === 'id' && args === 'authorizer') out.authorizer = true;
   if ((node.op === '.' || node.op === '.?') && Array.isArray(args) && isNode(args[0]) && args[0].op === 'id' && (args[0] as { args: unknown }).args === 'variables' && typeof args[1] === 'string') out.refs.add(args[1]);
+  // Unary operators (`!_`, `-_`) carry one node, not a list: walk it too, or a macro under `!` escapes the cost bound.
   if (Array.isArray(args)) for (const a of args) walk(a, d, out);
+  else if (isNode(args)) walk(args, d, out);
 }
 
 const cache = new Map<string, CompiledCel>();
@@ -194,6 +196,7 @@ function useRe2Matches(node: unknown): void {
   }
   if (!isNode(node)) return;
   const args = (node as { args: unknown }).args;
+  if (isNode(args)) return useRe2Matches(args);
   if (!Array.isArray(args)) return;
   if ((node.op === 'rcall' || node.op === 'call') && args[0] === 'matches') args[0] = RE2_MATCHES;
   for (const a of args) useRe2Matches(a);

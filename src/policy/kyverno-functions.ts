@@ -8,6 +8,7 @@ import { Dec, formatDuration, parseDuration, parseQuantity } from './quantity.js
 import { re2ReplaceAll, re2ReplaceAllLiteral, re2Test } from './regex.js';
 import { wildcardMatch } from './wildcard.js';
 import { x509Decode } from './x509-decode.js';
+import { MAX_NESTING_DEPTH, nestingExceeds } from './nesting.js';
 
 /**
  * Kyverno's custom JMESPath functions (pkg/engine/jmespath/functions.go), registered once into the
@@ -294,6 +295,12 @@ function randomFromPattern(pattern: string): string {
   return root();
 }
 
+/** Text from the admitted object becomes data here: no deeper than the engine's nesting bound. */
+function boundedNesting(v: unknown, fn: string): unknown {
+  if (nestingExceeds(v)) throw new Error(`${fn}: nesting exceeds ${MAX_NESTING_DEPTH} levels`);
+  return v;
+}
+
 function goTime(s: unknown): Date {
   if (typeof s !== 'string') throw new Error('expected an RFC 3339 time string');
   const d = new Date(s);
@@ -330,8 +337,8 @@ const FUNCTIONS: Record<string, [Fn, { types: number[]; optional?: boolean; vari
   base64_decode: [([s]) => Buffer.from(s, 'base64').toString('utf8'), [S]],
   base64_encode: [([s]) => Buffer.from(s, 'utf8').toString('base64'), [S]],
   truncate: [([s, n]) => (s.length > n ? s.slice(0, Math.max(0, n)) : s), [S, N]],
-  parse_json: [([s]) => JSON.parse(s), [S]],
-  parse_yaml: [([s]) => parseYamlText(s) ?? null, [S]],
+  parse_json: [([s]) => boundedNesting(JSON.parse(s), 'parse_json'), [S]],
+  parse_yaml: [([s]) => boundedNesting(parseYamlText(s) ?? null, 'parse_yaml'), [S]],
   path_canonicalize: [([s]) => cleanPath(s), [S]],
   semver_compare: [([v, range]) => semverSatisfies(v, range), [S, S]],
   object_from_lists: [([keys, values]) => Object.fromEntries((keys as unknown[]).map((k, i) => [String(k), (values as unknown[])[i] ?? null])), [{ types: [TYPE_ARRAY] }, { types: [TYPE_ARRAY] }]],

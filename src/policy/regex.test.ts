@@ -51,7 +51,15 @@ describe('policy regexes run on RE2 (Go regexp semantics, linear time)', () => {
     const object = { metadata: { name: `${'a'.repeat(50_000)}!` } };
     expect(run("object.metadata.name.matches('^(a+)+$')", object)).toBe(false);
     expect(run("object.metadata.name.matches('a!$')", object)).toBe(true);
+    expect(run("!object.metadata.name.matches('^(a|aa)*$')", object)).toBe(true); // under a unary operator too
+    expect(run("[object.metadata.name].exists(n, !(n.matches('^(a+)+$')))", object)).toBe(true);
     expect(run("'abc 123 def 456'.findAll('[0-9]+')", {})).toEqual(['123', '456']);
     expect(run("'abc 123'.find('[0-9]+')", {})).toBe('123');
+  });
+});
+
+describe('CEL AST walks reach the operand of unary operators', () => {
+  it('counts a macro under ! toward the cost bound', () => {
+    expect(compileCel('!object.a.all(x, x.b.exists(y, y))').macroDepth).toBe(2);
   });
 });
