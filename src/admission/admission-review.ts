@@ -33,10 +33,20 @@ export const admissionReviewSchema = z.object({
 export type AdmissionReview = z.infer<typeof admissionReviewSchema>;
 export type AdmissionRequest = AdmissionReview['request'];
 
+/**
+ * Denials the webhook makes before or instead of policy evaluation: OBJECT_TOO_DEEP (object or
+ * oldObject nested past the engine's bound), UNDECIDED (evaluation failed or missed the deadline;
+ * failing closed).
+ */
+export const ADMISSION_DENIAL_CODES = ['OBJECT_TOO_DEEP', 'UNDECIDED'] as const;
+export type AdmissionDenialCode = (typeof ADMISSION_DENIAL_CODES)[number];
+
 export interface AdmissionDecision {
   allowed: boolean;
   /** Denial message: names image, policy, rule and reason. */
   message?: string;
+  /** Stable reason code of a denial the webhook makes itself (not a policy's), in status.details.causes[0].reason. */
+  code?: AdmissionDenialCode;
   warnings: string[];
 }
 
@@ -58,7 +68,9 @@ export function toAdmissionResponse(uid: string, d: AdmissionDecision): Record<s
     response: {
       uid,
       allowed: d.allowed,
-      ...(d.allowed ? {} : { status: { code: 403, reason: 'Forbidden', message: bounded(d.message ?? 'denied by policy', MAX_MESSAGE_CHARS) } }),
+      ...(d.allowed
+        ? {}
+        : { status: { code: 403, reason: 'Forbidden', message: bounded(d.message ?? 'denied by policy', MAX_MESSAGE_CHARS), ...(d.code ? { details: { causes: [{ reason: d.code }] } } : {}) } }),
       ...(warnings.length > 0 ? { warnings } : {}),
     },
   };

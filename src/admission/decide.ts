@@ -1,6 +1,7 @@
 import { AUTOGEN_ANNOTATION, computeRules } from '../policy/autogen.js';
 import { evaluatePolicy } from '../policy/engine.js';
 import type { ImageVerifier } from '../policy/image-verifier.js';
+import { MAX_NESTING_DEPTH, nestingExceeds } from '../policy/index.js';
 import type { Policy, Resource } from '../policy/types.js';
 import type { AdmissionDecision, AdmissionRequest } from './admission-review.js';
 
@@ -56,6 +57,12 @@ export async function decideAdmission(req: AdmissionRequest, opts: DecideOptions
   const object = req.object as Resource | null | undefined;
   if (req.operation === 'DELETE' || req.operation === 'CONNECT' || !object || !(ADMITTED_KINDS as readonly string[]).includes(req.kind.kind)) {
     return { decision: { allowed: true, warnings: [] }, verdicts };
+  }
+  // Nesting is attacker-shaped and the engine recurses over it: too deep is a denial, never a stack overflow.
+  if (nestingExceeds(object) || nestingExceeds(req.oldObject ?? null)) {
+    const message = `object nesting exceeds ${MAX_NESTING_DEPTH} levels`;
+    verdicts.push({ policy: 'none', rule: '*', outcome: 'deny', message });
+    return { decision: { allowed: false, code: 'OBJECT_TOO_DEEP', message: `${req.kind.kind} denied: ${message}`, warnings: [] }, verdicts };
   }
   // The request's kind is what the API server admits; a body whose object claims another kind must
   // not slip past rules that match on kind.

@@ -1,7 +1,7 @@
 export { AdmissionError } from './admission-error.js';
 export type { AdmissionErrorCode } from './admission-error.js';
-export { admissionReviewSchema, toAdmissionResponse } from './admission-review.js';
-export type { AdmissionDecision, AdmissionRequest, AdmissionReview } from './admission-review.js';
+export { ADMISSION_DENIAL_CODES, admissionReviewSchema, toAdmissionResponse } from './admission-review.js';
+export type { AdmissionDecision, AdmissionDenialCode, AdmissionRequest, AdmissionReview } from './admission-review.js';
 export { ADMITTED_KINDS, decideAdmission, failurePolicyOf, prepareAdmissionPolicies } from './decide.js';
 export type { DecideOptions, PolicyVerdict } from './decide.js';
 export { DecisionCache } from './decision-cache.js';

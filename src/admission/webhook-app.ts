@@ -71,7 +71,7 @@ export function buildAdmissionApp(opts: AdmissionAppOptions): FastifyInstance {
         return out;
       }));
     } catch (e) {
-      decision = { allowed: false, message: `denied: the webhook could not decide (${(e as Error).message}); failing closed`, warnings: [] };
+      decision = { allowed: false, code: 'UNDECIDED', message: `denied: the webhook could not decide (${(e as Error).message}); failing closed`, warnings: [] };
       verdicts = [{ policy: 'none', rule: '*', outcome: 'error', message: (e as Error).message }];
     } finally {
       clearTimeout(timer);

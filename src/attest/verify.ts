@@ -3,6 +3,7 @@ import { p256 } from '@noble/curves/nist.js';
 import type { Bundle } from '@sigstore/bundle';
 import { X509Certificate, dsse } from '@sigstore/core';
 import { TrustedRoot } from '@sigstore/protobuf-specs';
+import { RE2JS } from 're2js';
 import { toSignedEntity, toTrustMaterial, Verifier, type SignedEntity, type TrustMaterial } from '@sigstore/verify';
 import { getMetrics } from '../observability/metrics.js';
 import { withSpan } from '../observability/tracing.js';
@@ -268,10 +269,15 @@ async function trustMaterialFor(trust: Trust, key: KeyObject): Promise<TrustMate
   }
 }
 
-function compileAnchored(re: string, flag: string): RegExp {
+/**
+ * Identity regexps are Go RE2 syntax (cosign's) on re2js, linear in the certificate's text: a JS
+ * RegExp would backtrack on a hostile SAN. Anchored: `.../org/repo` must not also accept `.../org/repo-evil`.
+ */
+function compileAnchored(re: string, flag: string): { test(s: string): boolean } {
   try {
-    // Anchored: `.../org/repo` must not also accept `.../org/repo-evil`.
-    return new RegExp(`^(?:${re})$`);
+    // matches() is a whole-string match: no `^(?:...)$` wrapping that an unbalanced `)` could escape.
+    const compiled = RE2JS.compile(re);
+    return { test: (s) => compiled.matches(s) };
   } catch (cause) {
     throw new AttestError('BAD_USAGE', `${flag} is not a valid regular expression`, { cause });
   }

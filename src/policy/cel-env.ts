@@ -1,5 +1,6 @@
 import { Environment, type ASTNode, type ParseResult } from '@marcbachmann/cel-js';
-import { parseQuantity } from './quantity.js';
+import { Dec, parseQuantity } from './quantity.js';
+import { re2Find, re2FindAll, re2Test } from './regex.js';
 
 /**
  * The CEL environment of Kyverno `validate.cel` rules: the variables of a Kubernetes
@@ -42,7 +43,7 @@ function celEquals(a: unknown, b: unknown): boolean {
 
 /** A Kubernetes resource.Quantity, as the CEL `quantity()` library exposes it. */
 export class CelQuantity {
-  constructor(readonly value: number) {}
+  constructor(readonly value: Dec) {}
 }
 
 function quantityOf(s: string): CelQuantity {
@@ -53,13 +54,6 @@ function quantityOf(s: string): CelQuantity {
 
 class SetsNamespace {}
 
-function regexOf(re: string): RegExp {
-  try {
-    return new RegExp(re, 'u');
-  } catch (e) {
-    throw new Error(`invalid regular expression ${JSON.stringify(re)}: ${(e as Error).message}`);
-  }
-}
 
 let shared: Environment | undefined;
 
@@ -94,12 +88,12 @@ export function celEnvironment(): Environment {
   });
   env.registerFunction('string.reverse(): string', (s: string) => [...s].reverse().join(''));
   // Kubernetes regex library.
-  env.registerFunction('string.find(string): string', (s: string, re: string) => regexOf(re).exec(s)?.[0] ?? '');
-  env.registerFunction('string.findAll(string): list<string>', (s: string, re: string) => [...s.matchAll(new RegExp(regexOf(re).source, 'gu'))].map((m) => m[0]));
-  env.registerFunction('string.findAll(string, int): list<string>', (s: string, re: string, n: bigint) => {
-    const all = [...s.matchAll(new RegExp(regexOf(re).source, 'gu'))].map((m) => m[0]);
-    return n < 0n ? all : all.slice(0, Number(n));
-  });
+  // Kubernetes regex library and CEL's matches(): RE2 (re2js, linear time), as cel-go, never JS RegExp.
+  env.registerFunction('string.find(string): string', (s: string, re: string) => re2Find(re, s) ?? '');
+  env.registerFunction('string.findAll(string): list<string>', (s: string, re: string) => re2FindAll(re, s));
+  env.registerFunction('string.findAll(string, int): list<string>', (s: string, re: string, n: bigint) => re2FindAll(re, s, n < 0n ? -1 : Number(n)));
+  env.registerFunction(`string.${RE2_MATCHES}(string): bool`, (s: string, re: string) => re2Test(re, s));
+  env.registerFunction(`${RE2_MATCHES}(string, string): bool`, (s: string, re: string) => re2Test(re, s));
   // Kubernetes lists library.
   env.registerFunction('list.isSorted(): bool', (l: unknown[]) => l.every((x, i) => i === 0 || compare(l[i - 1], x) <= 0));
   env.registerFunction('list.sum(): dyn', (l: unknown[]) => {
@@ -129,25 +123,26 @@ export function celEnvironment(): Environment {
   env.registerFunction('SetsNamespace.contains(list, list): bool', (_: unknown, a: unknown[], b: unknown[]) => b.every((y) => a.some((x) => celEquals(x, y))));
   env.registerFunction('SetsNamespace.equivalent(list, list): bool', (_: unknown, a: unknown[], b: unknown[]) => b.every((y) => a.some((x) => celEquals(x, y))) && a.every((x) => b.some((y) => celEquals(x, y))));
   env.registerFunction('SetsNamespace.intersects(list, list): bool', (_: unknown, a: unknown[], b: unknown[]) => a.some((x) => b.some((y) => celEquals(x, y))));
-  // Kubernetes quantity library (values as float64: exact for the integers and milli-units policies compare).
+  // Kubernetes quantity library (exact decimals, as resource.Quantity's inf.Dec).
   env.registerType('Quantity', CelQuantity);
   env.registerFunction('isQuantity(string): bool', (s: string) => parseQuantity(s) !== undefined);
   env.registerFunction('quantity(string): Quantity', (s: string) => quantityOf(s));
-  env.registerFunction('Quantity.isInteger(): bool', (q: CelQuantity) => Number.isInteger(q.value));
+  env.registerFunction('Quantity.isInteger(): bool', (q: CelQuantity) => q.value.isInteger());
   env.registerFunction('Quantity.asInteger(): int', (q: CelQuantity) => {
-    if (!Number.isSafeInteger(q.value)) throw new Error('cannot convert value to integer');
-    return BigInt(q.value);
+    const n = q.value.isInteger() ? BigInt(q.value.toFixed(0)) : undefined;
+    if (n === undefined || n > 9223372036854775807n || n < -9223372036854775808n) throw new Error('cannot convert value to integer');
+    return n;
   });
-  env.registerFunction('Quantity.asApproximateFloat(): double', (q: CelQuantity) => q.value);
-  env.registerFunction('Quantity.sign(): int', (q: CelQuantity) => BigInt(Math.sign(q.value)));
-  env.registerFunction('Quantity.compareTo(Quantity): int', (a: CelQuantity, b: CelQuantity) => BigInt(compare(a.value, b.value)));
-  env.registerFunction('Quantity.isGreaterThan(Quantity): bool', (a: CelQuantity, b: CelQuantity) => a.value > b.value);
-  env.registerFunction('Quantity.isLessThan(Quantity): bool', (a: CelQuantity, b: CelQuantity) => a.value < b.value);
-  env.registerFunction('Quantity.add(Quantity): Quantity', (a: CelQuantity, b: CelQuantity) => new CelQuantity(a.value + b.value));
-  env.registerFunction('Quantity.add(int): Quantity', (a: CelQuantity, b: bigint) => new CelQuantity(a.value + Number(b)));
-  env.registerFunction('Quantity.sub(Quantity): Quantity', (a: CelQuantity, b: CelQuantity) => new CelQuantity(a.value - b.value));
-  env.registerFunction('Quantity.sub(int): Quantity', (a: CelQuantity, b: bigint) => new CelQuantity(a.value - Number(b)));
-  env.registerOperator('Quantity == Quantity', (a: CelQuantity, b: CelQuantity) => a.value === b.value);
+  env.registerFunction('Quantity.asApproximateFloat(): double', (q: CelQuantity) => q.value.toNumber());
+  env.registerFunction('Quantity.sign(): int', (q: CelQuantity) => BigInt(q.value.isZero() ? 0 : q.value.isNeg() ? -1 : 1));
+  env.registerFunction('Quantity.compareTo(Quantity): int', (a: CelQuantity, b: CelQuantity) => BigInt(a.value.cmp(b.value)));
+  env.registerFunction('Quantity.isGreaterThan(Quantity): bool', (a: CelQuantity, b: CelQuantity) => a.value.gt(b.value));
+  env.registerFunction('Quantity.isLessThan(Quantity): bool', (a: CelQuantity, b: CelQuantity) => a.value.lt(b.value));
+  env.registerFunction('Quantity.add(Quantity): Quantity', (a: CelQuantity, b: CelQuantity) => new CelQuantity(a.value.plus(b.value)));
+  env.registerFunction('Quantity.add(int): Quantity', (a: CelQuantity, b: bigint) => new CelQuantity(a.value.plus(b.toString())));
+  env.registerFunction('Quantity.sub(Quantity): Quantity', (a: CelQuantity, b: CelQuantity) => new CelQuantity(a.value.minus(b.value)));
+  env.registerFunction('Quantity.sub(int): Quantity', (a: CelQuantity, b: bigint) => new CelQuantity(a.value.minus(b.toString())));
+  env.registerOperator('Quantity == Quantity', (a: CelQuantity, b: CelQuantity) => a.value.eq(b.value));
   shared = env;
   return env;
 }
@@ -180,10 +175,32 @@ function walk(node: unknown, depth: number, out: { depth: number; refs: Set<stri
   if (d > out.depth) out.depth = d;
   if (node.op === 'id' && args === 'authorizer') out.authorizer = true;
   if ((node.op === '.' || node.op === '.?') && Array.isArray(args) && isNode(args[0]) && args[0].op === 'id' && (args[0] as { args: unknown }).args === 'variables' && typeof args[1] === 'string') out.refs.add(args[1]);
+  // Unary operators (`!_`, `-_`) carry one node, not a list: walk it too, or a macro under `!` escapes the cost bound.
   if (Array.isArray(args)) for (const a of args) walk(a, d, out);
+  else if (isNode(args)) walk(args, d, out);
 }
 
 const cache = new Map<string, CompiledCel>();
+
+/**
+ * The library's built-in matches() runs JS RegExp (backtracking) and cannot be re-registered, so
+ * compiled programs call this RE2 overload instead: every `matches` call node is renamed after
+ * parsing (the type check still sees `matches`, which has the same signature).
+ */
+const RE2_MATCHES = 'matchesRe2';
+
+function useRe2Matches(node: unknown): void {
+  if (Array.isArray(node)) {
+    for (const n of node) useRe2Matches(n);
+    return;
+  }
+  if (!isNode(node)) return;
+  const args = (node as { args: unknown }).args;
+  if (isNode(args)) return useRe2Matches(args);
+  if (!Array.isArray(args)) return;
+  if ((node.op === 'rcall' || node.op === 'call') && args[0] === 'matches') args[0] = RE2_MATCHES;
+  for (const a of args) useRe2Matches(a);
+}
 
 /** Parses and type-checks one expression (cached by text). Throws CelCompileError with the library's message. */
 export function compileCel(expression: string): CompiledCel {
@@ -198,6 +215,7 @@ export function compileCel(expression: string): CompiledCel {
   }
   const info = { depth: 0, refs: new Set<string>(), authorizer: false };
   walk(program.ast, 0, info);
+  useRe2Matches(program.ast);
   // authorizer has no functions here; the caller reports it as unsupported rather than as a type error.
   if (!info.authorizer) {
     const checked = env.check(expression);

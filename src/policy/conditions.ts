@@ -1,4 +1,4 @@
-import { parseDuration, parseQuantity } from './quantity.js';
+import { Dec, parseDuration, parseQuantity } from './quantity.js';
 import { validateValueWithPattern } from './value-pattern.js';
 import { substituteAll, type EvalContext } from './variables.js';
 import { wildcardMatch } from './wildcard.js';
@@ -129,20 +129,20 @@ function deepEqual(a: unknown, b: unknown): boolean {
   return ka.length === kb.length && ka.every((k) => deepEqual((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
 }
 
-/** Kyverno parseDuration: at least one side must be a non-zero duration string; numbers count as seconds. */
-function durations(key: unknown, value: unknown): [number, number] | undefined {
+/** Kyverno parseDuration: at least one side must be a non-zero duration string; numbers count as seconds. Exact decimals. */
+function durations(key: unknown, value: unknown): [Dec, Dec] | undefined {
   const dk = typeof key === 'string' ? parseDuration(key) : undefined;
   const dv = typeof value === 'string' ? parseDuration(value) : undefined;
-  const k = dk !== undefined && dk !== 0 ? dk : undefined;
-  const v = dv !== undefined && dv !== 0 ? dv : undefined;
+  const k = dk !== undefined && !dk.isZero() ? dk : undefined;
+  const v = dv !== undefined && !dv.isZero() ? dv : undefined;
   if (k === undefined && v === undefined) return undefined;
-  const kk = k ?? (typeof key === 'number' ? key : dk);
-  const vv = v ?? (typeof value === 'number' ? value : dv);
+  const kk = k ?? (typeof key === 'number' ? new Dec(key) : dk);
+  const vv = v ?? (typeof value === 'number' ? new Dec(value) : dv);
   if (kk === undefined || vv === undefined) return undefined;
   return [kk, vv];
 }
 
-function quantities(key: unknown, value: unknown): [number, number] | undefined {
+function quantities(key: unknown, value: unknown): [Dec, Dec] | undefined {
   if (typeof key !== 'string' || typeof value !== 'string') return undefined;
   const k = parseQuantity(key);
   const v = parseQuantity(value);
@@ -155,18 +155,18 @@ function equals(key: unknown, value: unknown): boolean {
     if (typeof value === 'number') return key === value;
     if (typeof value === 'string') {
       const d = durations(key, value);
-      if (d) return d[0] === d[1];
+      if (d) return d[0].eq(d[1]);
       if (Number.isInteger(key) ? /^[+-]?\d+$/.test(value) : value.trim() !== '' && !Number.isNaN(Number(value))) return Number(value) === key;
     }
     return false;
   }
   if (typeof key === 'string') {
     const d = durations(key, value);
-    if (d) return d[0] === d[1];
+    if (d) return d[0].eq(d[1]);
     const kq = parseQuantity(key);
     if (kq !== undefined && typeof value === 'string') {
       const vq = parseQuantity(value);
-      return vq !== undefined && vq === kq;
+      return vq !== undefined && vq.eq(kq);
     }
     if (typeof value === 'string') return wildcardMatch(value, key);
     return false;
@@ -274,12 +274,12 @@ function semver(s: string): number[] | undefined {
 
 function numeric(key: unknown, value: unknown, test: (r: number) => boolean): boolean {
   if (key === null || value === null || key === undefined || value === undefined) return false;
-  const cmp = (a: number, b: number) => (a < b ? -1 : a > b ? 1 : 0);
   const d = durations(key, value);
-  if (d) return test(cmp(d[0], d[1]));
+  if (d) return test(d[0].cmp(d[1]));
   const q = quantities(key, value);
-  if (q) return test(cmp(q[0], q[1]));
-  const toNum = (v: unknown): number | undefined => {
+  if (q) return test(q[0].cmp(q[1]));
+  // A number against a quantity string compares exactly too; two plain numbers stay floats (Kyverno's float64).
+  const toNum = (v: unknown): number | Dec | undefined => {
     if (typeof v === 'number') return v;
     if (typeof v === 'string' && v.trim() !== '') {
       const n = Number(v);
@@ -291,12 +291,12 @@ function numeric(key: unknown, value: unknown, test: (r: number) => boolean): bo
   };
   const a = toNum(key);
   const b = toNum(value);
-  if (a !== undefined && b !== undefined) return test(cmp(a, b));
+  if (a !== undefined && b !== undefined) return test(typeof a === 'number' && typeof b === 'number' ? (a < b ? -1 : a > b ? 1 : 0) : new Dec(a).cmp(new Dec(b)));
   if (typeof key === 'string' && typeof value === 'string') {
     const sa = semver(key);
     const sb = semver(value);
     if (sa && sb) {
-      for (let i = 0; i < 3; i++) if (sa[i] !== sb[i]) return test(cmp(sa[i]!, sb[i]!));
+      for (let i = 0; i < 3; i++) if (sa[i] !== sb[i]) return test(sa[i]! < sb[i]! ? -1 : 1);
       return test(0);
     }
   }
@@ -304,9 +304,9 @@ function numeric(key: unknown, value: unknown, test: (r: number) => boolean): bo
 }
 
 function durationCmp(key: unknown, value: unknown, test: (r: number) => boolean): boolean {
-  const toD = (v: unknown) => (typeof v === 'number' ? v : typeof v === 'string' ? parseDuration(v) : undefined);
+  const toD = (v: unknown) => (typeof v === 'number' ? new Dec(v) : typeof v === 'string' ? parseDuration(v) : undefined);
   const a = toD(key);
   const b = toD(value);
   if (a === undefined || b === undefined) return false;
-  return test(a < b ? -1 : a > b ? 1 : 0);
+  return test(a.cmp(b));
 }

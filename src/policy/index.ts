@@ -7,6 +7,7 @@ export { computeRules, autogenControllers, POD_CONTROLLERS, AUTOGEN_ANNOTATION }
 export { matchPattern } from './pattern.js';
 export type { PatternResult } from './pattern.js';
 export { validateValueWithPattern } from './value-pattern.js';
+export { MAX_NESTING_DEPTH, nestingExceeds } from './nesting.js';
 export { evaluateConditions, evaluateCondition, CONDITION_OPERATORS } from './conditions.js';
 export type { Condition, Conditions } from './conditions.js';
 export { substituteAll, substituteString } from './variables.js';

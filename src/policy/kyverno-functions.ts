@@ -4,9 +4,11 @@ import { posix } from 'node:path';
 import * as jp from '@jmespath-community/jmespath';
 import { parse as parseYamlText } from 'yaml';
 import { parseImageReference } from './images.js';
-import { formatDuration, parseDuration, parseQuantity } from './quantity.js';
+import { Dec, formatDuration, parseDuration, parseQuantity } from './quantity.js';
+import { re2ReplaceAll, re2ReplaceAllLiteral, re2Test } from './regex.js';
 import { wildcardMatch } from './wildcard.js';
 import { x509Decode } from './x509-decode.js';
+import { MAX_NESTING_DEPTH, nestingExceeds } from './nesting.js';
 
 /**
  * Kyverno's custom JMESPath functions (pkg/engine/jmespath/functions.go), registered once into the
@@ -31,9 +33,10 @@ function num(v: unknown, fn: string): number {
  * same kind for + - %, kind * scalar (either side) and kind / scalar, quantity / quantity and
  * duration / duration give a number; anything else is "invalid operands" / "types mismatch".
  */
-type Operand = { kind: 'scalar'; v: number } | { kind: 'quantity'; v: number; format: QuantityFormat } | { kind: 'duration'; v: number };
+// Quantities and durations are exact decimals (seconds for durations); scalars are JSON numbers (Go float64).
+type Operand = { kind: 'scalar'; v: number } | { kind: 'quantity'; v: Dec; format: QuantityFormat } | { kind: 'duration'; v: Dec };
 
-function operand(x: unknown, fn: string): { scalar?: number; q?: number; d?: number; raw?: string } {
+function operand(x: unknown, fn: string): { scalar?: number; q?: Dec; d?: Dec; raw?: string } {
   if (typeof x === 'number') return { scalar: x };
   if (typeof x === 'string') {
     const q = parseQuantity(x);
@@ -58,25 +61,32 @@ function arith(a: unknown, b: unknown, op: '+' | '-' | '*' | '/' | '%', fn: stri
   const mismatch = (): never => {
     throw new Error(`JMESPath function '${fn}': types mismatch`);
   };
-  const out = (kind: Operand['kind'], v: number, format?: QuantityFormat): unknown => (kind === 'scalar' ? v : kind === 'duration' ? formatDuration(v) : formatQuantity(v, format ?? 'DecimalSI'));
+  const out = (kind: Operand['kind'], v: Dec, format?: QuantityFormat): unknown => (kind === 'scalar' ? v.toNumber() : kind === 'duration' ? formatDuration(v) : formatQuantity(v, format ?? 'DecimalSI'));
   const fmt = x.kind === 'quantity' ? x.format : y.kind === 'quantity' ? y.format : undefined;
+  // Two scalars compute as floats, like Kyverno's float64; anything with a unit computes exactly.
+  const scalars = x.kind === 'scalar' && y.kind === 'scalar';
+  const xv = new Dec(x.v);
+  const yv = new Dec(y.v);
+  if ((op === '/' || op === '%') && yv.isZero()) throw new Error(`JMESPath function '${fn}': Zero divisor passed`);
   switch (op) {
     case '+':
     case '-':
       if (x.kind !== y.kind) mismatch();
-      return out(x.kind, op === '+' ? x.v + y.v : x.v - y.v, fmt);
+      if (scalars) return op === '+' ? (x.v as number) + (y.v as number) : (x.v as number) - (y.v as number);
+      return out(x.kind, op === '+' ? xv.plus(yv) : xv.minus(yv), fmt);
     case '*':
       if (x.kind !== 'scalar' && y.kind !== 'scalar') mismatch();
-      return out(x.kind === 'scalar' ? y.kind : x.kind, x.v * y.v, fmt);
+      if (scalars) return (x.v as number) * (y.v as number);
+      return out(x.kind === 'scalar' ? y.kind : x.kind, xv.times(yv), fmt);
     case '/':
-      if (y.v === 0) throw new Error(`JMESPath function '${fn}': Zero divisor passed`);
-      if (x.kind === y.kind) return x.v / y.v;
+      if (scalars) return (x.v as number) / (y.v as number);
+      if (x.kind === y.kind) return xv.div(yv).toNumber();
       if (y.kind !== 'scalar') mismatch();
-      return out(x.kind, x.v / y.v, fmt);
+      return out(x.kind, xv.div(yv), fmt);
     case '%': {
       if (x.kind !== y.kind) mismatch();
-      if (y.v === 0) throw new Error(`JMESPath function '${fn}': Zero divisor passed`);
-      return out(x.kind, x.v % y.v, fmt);
+      if (scalars) return (x.v as number) % (y.v as number);
+      return out(x.kind, xv.mod(yv), fmt);
     }
   }
 }
@@ -96,20 +106,21 @@ const DECIMAL_SUFFIX: Record<number, string> = { [-9]: 'n', [-6]: 'u', [-3]: 'm'
  * 1024 in magnitude (largest power of 1024 that divides it), else falls back to DecimalSI; DecimalSI
  * uses the largest power-of-1000 suffix that leaves an integer mantissa (values round up to nano).
  */
-export function formatQuantity(value: number, format: QuantityFormat): string {
-  if (value === 0) return '0';
-  if (format === 'BinarySI' && Math.abs(value) >= 1024 && Number.isInteger(value)) {
+export function formatQuantity(valueIn: Dec | number, format: QuantityFormat): string {
+  const value = new Dec(valueIn);
+  if (value.isZero()) return '0';
+  if (format === 'BinarySI' && value.abs().gte(1024) && value.isInteger()) {
     const suffixes = ['', 'Ki', 'Mi', 'Gi', 'Ti', 'Pi', 'Ei'];
     let k = 0;
-    let n = BigInt(value);
+    let n = BigInt(value.toFixed(0));
     while (k < 6 && n % 1024n === 0n) {
       n /= 1024n;
       k++;
     }
     return `${n}${suffixes[k]}`;
   }
-  const sign = value < 0 ? '-' : '';
-  let nano = BigInt(Math.ceil(Math.abs(value) * 1e9 - 1e-6));
+  const sign = value.isNeg() ? '-' : '';
+  let nano = BigInt(value.abs().times(1e9).ceil().toFixed(0));
   let exp = -9;
   while (exp < 18 && nano % 1000n === 0n) {
     nano /= 1000n;
@@ -284,6 +295,12 @@ function randomFromPattern(pattern: string): string {
   return root();
 }
 
+/** Text from the admitted object becomes data here: no deeper than the engine's nesting bound. */
+function boundedNesting(v: unknown, fn: string): unknown {
+  if (nestingExceeds(v)) throw new Error(`${fn}: nesting exceeds ${MAX_NESTING_DEPTH} levels`);
+  return v;
+}
+
 function goTime(s: unknown): Date {
   if (typeof s !== 'string') throw new Error('expected an RFC 3339 time string');
   const d = new Date(s);
@@ -304,9 +321,10 @@ const FUNCTIONS: Record<string, [Fn, { types: number[]; optional?: boolean; vari
   to_upper: [([s]) => s.toUpperCase(), [S]],
   to_lower: [([s]) => s.toLowerCase(), [S]],
   trim_prefix: [([s, p]) => (s.startsWith(p) ? s.slice(p.length) : s), [S, S]],
-  regex_replace_all: [([re, src, rep]) => String(src).replace(new RegExp(re, 'g'), String(rep).replace(/\$\{?(\d+)\}?/g, '$$$1')), [S, A, A]],
-  regex_replace_all_literal: [([re, src, rep]) => String(src).replace(new RegExp(re, 'g'), () => String(rep)), [S, A, A]],
-  regex_match: [([re, s]) => new RegExp(re).test(String(s)), [S, A]],
+  // Go regexp (RE2, linear time) as Kyverno: the policy's regex runs over the admitted object's text.
+  regex_replace_all: [([re, src, rep]) => re2ReplaceAll(re, String(src), String(rep)), [S, A, A]],
+  regex_replace_all_literal: [([re, src, rep]) => re2ReplaceAllLiteral(re, String(src), String(rep)), [S, A, A]],
+  regex_match: [([re, s]) => re2Test(re, String(s)), [S, A]],
   pattern_match: [([p, s]) => wildcardMatch(p, String(s)), [S, A]],
   label_match: [([sel, labels]) => labelMatch(sel, labels), [{ types: [TYPE_OBJECT] }, { types: [TYPE_OBJECT, jp.TYPE_NULL] }]],
   add: [([a, b]) => arith(a, b, '+', 'add'), [A, A]],
@@ -319,8 +337,8 @@ const FUNCTIONS: Record<string, [Fn, { types: number[]; optional?: boolean; vari
   base64_decode: [([s]) => Buffer.from(s, 'base64').toString('utf8'), [S]],
   base64_encode: [([s]) => Buffer.from(s, 'utf8').toString('base64'), [S]],
   truncate: [([s, n]) => (s.length > n ? s.slice(0, Math.max(0, n)) : s), [S, N]],
-  parse_json: [([s]) => JSON.parse(s), [S]],
-  parse_yaml: [([s]) => parseYamlText(s) ?? null, [S]],
+  parse_json: [([s]) => boundedNesting(JSON.parse(s), 'parse_json'), [S]],
+  parse_yaml: [([s]) => boundedNesting(parseYamlText(s) ?? null, 'parse_yaml'), [S]],
   path_canonicalize: [([s]) => cleanPath(s), [S]],
   semver_compare: [([v, range]) => semverSatisfies(v, range), [S, S]],
   object_from_lists: [([keys, values]) => Object.fromEntries((keys as unknown[]).map((k, i) => [String(k), (values as unknown[])[i] ?? null])), [{ types: [TYPE_ARRAY] }, { types: [TYPE_ARRAY] }]],
@@ -331,14 +349,14 @@ const FUNCTIONS: Record<string, [Fn, { types: number[]; optional?: boolean; vari
   time_now: [() => new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'), []],
   time_now_utc: [() => new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'), []],
   time_since: [([, a, b]) => formatDuration(((b ? goTime(b) : new Date()).getTime() - goTime(a).getTime()) / 1000), [S, S, S]],
-  time_add: [([t, d]) => new Date(goTime(t).getTime() + (parseDuration(d) ?? 0) * 1000).toISOString().replace(/\.000Z$/, 'Z'), [S, S]],
+  time_add: [([t, d]) => new Date(goTime(t).getTime() + (parseDuration(d) ?? new Dec(0)).times(1000).toNumber()).toISOString().replace(/\.000Z$/, 'Z'), [S, S]],
   time_diff: [([a, b]) => formatDuration((goTime(b).getTime() - goTime(a).getTime()) / 1000), [S, S]],
   time_before: [([a, b]) => goTime(a).getTime() < goTime(b).getTime(), [S, S]],
   time_after: [([a, b]) => goTime(a).getTime() > goTime(b).getTime(), [S, S]],
   time_between: [([t, a, b]) => goTime(t).getTime() > goTime(a).getTime() && goTime(t).getTime() < goTime(b).getTime(), [S, S, S]],
   time_utc: [([t]) => goTime(t).toISOString().replace(/\.000Z$/, 'Z'), [S]],
   time_parse: [([layout, v]) => { void layout; const d = new Date(/^\d+$/.test(String(v)) ? Number(v) * 1000 : String(v)); if (Number.isNaN(d.getTime())) throw new Error(`time_parse: cannot parse ${v}`); return d.toISOString().replace(/\.000Z$/, 'Z'); }, [S, S]],
-  time_truncate: [([t, d]) => { const sec = parseDuration(String(d)); if (!sec) throw new Error('time_truncate: invalid duration'); const ms = goTime(t).getTime(); return new Date(ms - (ms % (sec * 1000))).toISOString().replace(/\.000Z$/, 'Z'); }, [S, S]],
+  time_truncate: [([t, d]) => { const sec = parseDuration(String(d))?.toNumber(); if (!sec) throw new Error('time_truncate: invalid duration'); const ms = goTime(t).getTime(); return new Date(ms - (ms % (sec * 1000))).toISOString().replace(/\.000Z$/, 'Z'); }, [S, S]],
   time_to_cron: [([t]) => { const d = goTime(t); return `${d.getUTCMinutes()} ${d.getUTCHours()} ${d.getUTCDate()} ${d.getUTCMonth() + 1} ${d.getUTCDay()}`; }, [S]],
   x509_decode: [([s]) => x509Decode(s), [S]],
   image_normalize: [([s]) => { const i = parseImageReference(String(s)); if (!i) throw new Error(`image_normalize: invalid image reference ${s}`); return i.reference; }, [S]],

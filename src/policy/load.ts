@@ -2,6 +2,7 @@ import { readFile, readdir, stat } from 'node:fs/promises';
 import { join, extname } from 'node:path';
 import jsYaml from 'js-yaml';
 import { LineCounter, parseAllDocuments, isMap, isSeq, isScalar, isPair, type Document, type Node } from 'yaml';
+import { MAX_NESTING_DEPTH, nestingExceeds } from './nesting.js';
 import { PolicyError } from './policy-error.js';
 import type { Policy, PolicyException, Resource } from './types.js';
 
@@ -34,7 +35,14 @@ export async function readText(file: string): Promise<string> {
 
 export function parseYamlDocs(text: string, file: string): LoadedDoc[] {
   const lineCounter = new LineCounter();
-  const docs = parseAllDocuments(text, { lineCounter, prettyErrors: false, uniqueKeys: false });
+  const docs = (() => {
+    try {
+      return parseAllDocuments(text, { lineCounter, prettyErrors: false, uniqueKeys: false });
+    } catch (e) {
+      // The parser recurses per flow level; absurd nesting overflows it before any document exists.
+      throw new PolicyError('POLICY_INVALID', `${file}: YAML error: ${e instanceof RangeError ? `nesting exceeds what can be parsed (limit ${MAX_NESTING_DEPTH} levels)` : (e as Error).message.split('\n')[0]}`, { cause: e, details: { file } });
+    }
+  })();
   const out: LoadedDoc[] = [];
   for (const doc of Array.isArray(docs) ? docs : [docs]) {
     if (doc.errors.length > 0) {
@@ -119,6 +127,7 @@ export function isKyvernoPolicy(v: unknown): v is Policy {
 
 function assertPolicyShape(d: LoadedDoc): Policy {
   const p = d.value as Policy;
+  if (nestingExceeds(p)) throw new PolicyError('POLICY_INVALID', `${d.file}:${d.line}: nesting exceeds ${MAX_NESTING_DEPTH} levels`, { details: { file: d.file, line: d.line } });
   if (!p.metadata || typeof p.metadata.name !== 'string' || !p.spec || !Array.isArray(p.spec.rules)) {
     throw new PolicyError('POLICY_INVALID', `${d.file}:${d.line}: ${p.kind} needs metadata.name and spec.rules`, { details: { file: d.file, line: d.line } });
   }
@@ -165,6 +174,7 @@ export async function loadResources(paths: string[]): Promise<Resource[]> {
       for (const d of await loadYamlValues(f)) {
         const v = d.value as Resource;
         if (typeof v !== 'object' || Array.isArray(v)) throw new PolicyError('RESOURCE_INVALID', `${f}:${d.line}: not a Kubernetes object`);
+        if (nestingExceeds(v)) throw new PolicyError('RESOURCE_INVALID', `${f}:${d.line}: nesting exceeds ${MAX_NESTING_DEPTH} levels`);
         if (isKyvernoPolicy(v) || v.kind === 'PolicyException') continue;
         if (v.kind === 'List' && Array.isArray(v['items'])) {
           out.push(...(v['items'] as Resource[]));

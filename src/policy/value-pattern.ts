@@ -1,4 +1,4 @@
-import { parseDuration, parseQuantity } from './quantity.js';
+import { parseDuration, parseQuantity, type Dec } from './quantity.js';
 import { wildcardMatch } from './wildcard.js';
 
 /**
@@ -124,20 +124,22 @@ function validateNumberWithStr(value: unknown, pattern: string, op: Op): boolean
   return op === '!' ? !m : m;
 }
 
-function compare(v: number, p: number, op: Op): boolean {
+/** Exact decimal comparison: quantities and durations never go through floats. */
+function compare(v: Dec, p: Dec, op: Op): boolean {
+  const c = v.cmp(p);
   switch (op) {
     case '':
-      return v === p;
+      return c === 0;
     case '!':
-      return v !== p;
+      return c !== 0;
     case '>':
-      return v > p;
+      return c > 0;
     case '<':
-      return v < p;
+      return c < 0;
     case '>=':
-      return v >= p;
+      return c >= 0;
     case '<=':
-      return v <= p;
+      return c <= 0;
     default:
       return false;
   }
