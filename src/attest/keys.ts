@@ -1,8 +1,9 @@
 import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { constants } from 'node:fs';
-import { mkdir, open, readFile } from 'node:fs/promises';
+import { mkdir, open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AttestError } from './attest-error.js';
+import { decryptCosignKey, isCosignKeyPem } from './cosign-key.js';
 
 export interface GenerateKeyPairOptions {
   lane: string;
@@ -67,19 +68,48 @@ export function keyIdOf(publicKey: KeyObject): string {
   return id;
 }
 
-/** Loads a PKCS#8 (or SEC1) PEM private key; the passphrase never appears in errors. */
-export async function loadPrivateKey(path: string, passphrase?: string): Promise<KeyObject> {
-  const pem = await readKeyFile(path);
+export interface LoadPrivateKeyOptions {
+  /** Password for a cosign key (`ENCRYPTED SIGSTORE PRIVATE KEY`) when no passphrase is given: cosign's COSIGN_PASSWORD. */
+  cosignPassword?: string;
+  /** Where `env://VAR` key references are looked up (default: process.env). */
+  env?: NodeJS.ProcessEnv;
+}
+
+/**
+ * Loads a P-256 private key: our PKCS#8 (or SEC1) PEM, optionally encrypted, or cosign's encrypted
+ * key. `source` is a file path or `env://VAR` (the PEM itself in the environment variable VAR, as
+ * cosign reads it). The passphrase and the key never appear in errors.
+ */
+export async function loadPrivateKey(source: string, passphrase?: string, opts: LoadPrivateKeyOptions = {}): Promise<KeyObject> {
+  const pem = await readPrivateKeySource(source, opts.env ?? process.env);
+  if (isCosignKeyPem(pem)) {
+    const key = await decryptCosignKey(pem, passphrase ?? opts.cosignPassword, source);
+    assertP256(key, source);
+    return key;
+  }
   try {
     const key = createPrivateKey(passphrase ? { key: pem, format: 'pem', passphrase } : { key: pem, format: 'pem' });
-    assertP256(key, path);
+    assertP256(key, source);
     return key;
   } catch (cause) {
     if (cause instanceof AttestError) throw cause;
     const encrypted = pem.includes('ENCRYPTED');
     const why = encrypted && !passphrase ? 'it is encrypted and no passphrase was given' : encrypted ? 'wrong passphrase or corrupt key' : 'not a PEM private key';
-    throw new AttestError('KEY_INVALID', `cannot load private key ${path}: ${why}`);
+    throw new AttestError('KEY_INVALID', `cannot load private key ${source}: ${why}`);
   }
+}
+
+const ENV_PREFIX = 'env://';
+const ENV_NAME_RE = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;
+
+async function readPrivateKeySource(source: string, env: NodeJS.ProcessEnv): Promise<string> {
+  if (!source.startsWith(ENV_PREFIX)) return readKeyFile(source);
+  const name = source.slice(ENV_PREFIX.length);
+  if (!ENV_NAME_RE.test(name)) throw new AttestError('BAD_USAGE', `${JSON.stringify(source)} is not env://NAME with an environment variable name`);
+  const value = env[name];
+  if (value === undefined || value === '') throw new AttestError('KEY_INVALID', `${source}: environment variable ${name} is not set`);
+  if (Buffer.byteLength(value) > MAX_KEY_BYTES) throw new AttestError('KEY_INVALID', `${source}: larger than 64 KiB`);
+  return value;
 }
 
 /** Loads an SPKI PEM public key (or derives it from a certificate or private key PEM). */
@@ -110,11 +140,25 @@ function assertP256(key: KeyObject, label: string): void {
   }
 }
 
+const MAX_KEY_BYTES = 64 * 1024;
+
 async function readKeyFile(path: string): Promise<string> {
   try {
-    const buf = await readFile(path);
-    if (buf.length > 64 * 1024) throw new Error('larger than 64 KiB');
-    return buf.toString('utf8');
+    // Read at most one byte past the limit: a huge file (or /dev/zero) is refused without reading it all.
+    const fh = await open(path, 'r');
+    try {
+      const buf = Buffer.alloc(MAX_KEY_BYTES + 1);
+      let n = 0;
+      while (n < buf.length) {
+        const { bytesRead } = await fh.read(buf, n, buf.length - n, null);
+        if (bytesRead === 0) break;
+        n += bytesRead;
+      }
+      if (n > MAX_KEY_BYTES) throw new Error('larger than 64 KiB');
+      return buf.subarray(0, n).toString('utf8');
+    } finally {
+      await fh.close();
+    }
   } catch (cause) {
     throw new AttestError('INPUT_UNREADABLE', `cannot read key ${path}: ${(cause as Error).message}`, { cause });
   }

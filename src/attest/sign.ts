@@ -8,7 +8,15 @@ import { IN_TOTO_PAYLOAD_TYPE, SLSA_PROVENANCE_V1, type Statement } from './stat
 
 /** Who signs: a local key, or a short-lived Fulcio certificate bound to an OIDC identity. */
 export type Signer =
-  | { kind: 'key'; keyPath: string; passphrase?: string }
+  | {
+      kind: 'key';
+      /** A PEM file path, or `env://VAR` for the PEM in an environment variable. */
+      keyPath: string;
+      /** Passphrase of an encrypted key (ours or cosign's). */
+      passphrase?: string;
+      /** Used for a cosign key when `passphrase` is absent (cosign's COSIGN_PASSWORD). */
+      cosignPassword?: string;
+    }
   | { kind: 'key-object'; privateKey: KeyObject }
   | {
       kind: 'keyless';
@@ -91,7 +99,7 @@ function toV03(bundle: Bundle): SerializedBundle {
 async function builderOptions(signer: Signer): Promise<{ signer: SigstoreSigner; witnesses: Witness[] }> {
   switch (signer.kind) {
     case 'key':
-      return { signer: keySigner(await loadPrivateKey(signer.keyPath, signer.passphrase)), witnesses: [] };
+      return { signer: keySigner(await loadPrivateKey(signer.keyPath, signer.passphrase, { cosignPassword: signer.cosignPassword })), witnesses: [] };
     case 'key-object':
       return { signer: keySigner(signer.privateKey), witnesses: [] };
     case 'keyless': {
