@@ -1,8 +1,9 @@
 import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { constants } from 'node:fs';
-import { mkdir, open, readFile } from 'node:fs/promises';
+import { mkdir, open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AttestError } from './attest-error.js';
+import { readAttestInput } from './bundle-input.js';
 
 export interface GenerateKeyPairOptions {
   lane: string;
@@ -111,11 +112,5 @@ function assertP256(key: KeyObject, label: string): void {
 }
 
 async function readKeyFile(path: string): Promise<string> {
-  try {
-    const buf = await readFile(path);
-    if (buf.length > 64 * 1024) throw new Error('larger than 64 KiB');
-    return buf.toString('utf8');
-  } catch (cause) {
-    throw new AttestError('INPUT_UNREADABLE', `cannot read key ${path}: ${(cause as Error).message}`, { cause });
-  }
+  return readAttestInput(path, 64 * 1024, 'key');
 }

@@ -209,12 +209,15 @@ describe('bounded reads', () => {
 
   it('accept reads the bundle by digest from the store, never from the path a ledger row names', async () => {
     const w = workspace();
-    const f = await signForged(w, (p) => p);
-    await recordPastValidation(w, f, { bundlePath: '/dev/zero' });
-    const a = await w.json(['handoff', 'accept', f.id, '--lane', 'claude']);
+    w.write('docs/z.md', 'z\n');
+    const p = await w.propose('bundle path');
+    // What a propose lane with database access can write: its row's bundle_path naming a device.
+    const ledger = await openLedger(await loadConfig(w.dir), { env: { DATABASE_URL: '' } });
+    await ledger.withAdmin((tx) => tx.sql.query(`UPDATE handoffs SET bundle_path = '/dev/zero' WHERE id = $1`, [p.id])).finally(() => ledger.close());
+    const a = await w.json(['handoff', 'accept', p.id, '--lane', 'claude']);
     expect(a.r.code, a.r.stderr).toBe(0);
     expect(a.data.state).toBe('pr_opened');
-    const t = await w.cli(['handoff', 'trace', f.id]);
+    const t = await w.cli(['handoff', 'trace', p.id]);
     expect(t.code, t.stdout + t.stderr).toBe(0);
   }, 200_000);
 });
@@ -249,7 +252,7 @@ describe('HTTP', () => {
     const codex = await w.token('codex');
     const claude = await w.token('claude');
     const bodies: string[] = [];
-    const call = async (opts: Parameters<typeof w.app.inject>[0]) => {
+    const call = async (opts: Record<string, unknown>) => {
       const r = await w.app.inject(opts as any);
       bodies.push(r.body);
       return r;
