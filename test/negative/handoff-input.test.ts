@@ -205,7 +205,9 @@ describe('bounded reads', () => {
     // attest's predicate and verify's --batch list go through the same reader.
     const key = join(w.dir, '.duallane', 'keys', 'codex.key');
     expect(codeOf(await w.json(['attest', good.artifact, '--predicate-type', 'https://x.invalid/p', '--predicate', '/dev/zero', '--key', key, '--bundle', join(tmp, 'o.json')]))).toEqual({ exit: 2, code: 'INPUT_UNREADABLE' });
-    expect(codeOf(await w.json(['verify', '--batch', fifo, '--key', join(w.dir, '.duallane', 'keys', 'codex.pub')]))).toEqual({ exit: 2, code: 'INPUT_UNREADABLE' });
+    const pub = join(w.dir, '.duallane', 'keys', 'codex.pub');
+    expect(codeOf(await w.json(['verify', '--batch', fifo, '--key', pub]))).toEqual({ exit: 2, code: 'INPUT_UNREADABLE' });
+    expect(codeOf(await w.json(['verify', fifo, '--bundle', good.bundle, '--key', pub]))).toEqual({ exit: 2, code: 'INPUT_UNREADABLE' });
   }, 200_000);
 
   it('accept reads the bundle by digest from the store, never from the path a ledger row names', async () => {
