@@ -1,5 +1,5 @@
-import { readFile, stat } from 'node:fs/promises';
 import { assertBundle, bundleFromJSON, type Bundle } from '@sigstore/bundle';
+import { InputError, readBoundedText } from '../config/index.js';
 import { AttestError } from './attest-error.js';
 
 /** Bundles are small (KiBs); anything past this is an attack or a mistake, never read into memory. */
@@ -7,16 +7,17 @@ export const MAX_BUNDLE_BYTES = 4 * 1024 * 1024;
 
 /** Reads a bundle file with a size bound before parsing; errors name the file. */
 export async function readBundleFile(path: string): Promise<unknown> {
-  let size: number;
+  return parseBundleText(await readAttestInput(path, MAX_BUNDLE_BYTES, 'bundle'), path);
+}
+
+/** A bounded read (see readBoundedFile) whose errors are this module's, with the same code names. */
+export async function readAttestInput(path: string, maxBytes: number, what: string): Promise<string> {
   try {
-    size = (await stat(path)).size;
-  } catch (cause) {
-    throw new AttestError('INPUT_UNREADABLE', `cannot read bundle ${path}: ${(cause as NodeJS.ErrnoException).code ?? (cause as Error).message}`, { cause });
+    return await readBoundedText(path, { maxBytes, what });
+  } catch (e) {
+    if (e instanceof InputError && (e.code === 'INPUT_TOO_LARGE' || e.code === 'INPUT_UNREADABLE')) throw new AttestError(e.code, e.message, { cause: e.cause, details: e.details });
+    throw e;
   }
-  if (size > MAX_BUNDLE_BYTES) {
-    throw new AttestError('INPUT_TOO_LARGE', `bundle ${path} is ${size} bytes; the limit is ${MAX_BUNDLE_BYTES}`);
-  }
-  return parseBundleText((await readFile(path)).toString('utf8'), path);
 }
 
 export function parseBundleText(text: string, label = 'bundle'): unknown {

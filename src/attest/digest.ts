@@ -1,4 +1,5 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
+import { constants } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { AttestError } from './attest-error.js';
 
@@ -29,7 +30,8 @@ export async function digestFile(path: string, opts: DigestOptions = {}): Promis
   let fh;
   let total: number;
   try {
-    fh = await open(path, 'r');
+    // Non-blocking: opening a FIFO without a writer must not hang (it is refused below, unread).
+    fh = await open(path, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY);
     const st = await fh.stat();
     if (!st.isFile()) throw new Error('not a regular file');
     total = st.size;

@@ -3,6 +3,7 @@ import { constants } from 'node:fs';
 import { mkdir, open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AttestError } from './attest-error.js';
+import { readAttestInput } from './bundle-input.js';
 import { decryptCosignKey, isCosignKeyPem } from './cosign-key.js';
 
 export interface GenerateKeyPairOptions {
@@ -143,23 +144,6 @@ function assertP256(key: KeyObject, label: string): void {
 const MAX_KEY_BYTES = 64 * 1024;
 
 async function readKeyFile(path: string): Promise<string> {
-  try {
-    // Read at most one byte past the limit: a huge file (or /dev/zero) is refused without reading it all.
-    const fh = await open(path, 'r');
-    try {
-      const buf = Buffer.alloc(MAX_KEY_BYTES + 1);
-      let n = 0;
-      while (n < buf.length) {
-        const { bytesRead } = await fh.read(buf, n, buf.length - n, null);
-        if (bytesRead === 0) break;
-        n += bytesRead;
-      }
-      if (n > MAX_KEY_BYTES) throw new Error('larger than 64 KiB');
-      return buf.subarray(0, n).toString('utf8');
-    } finally {
-      await fh.close();
-    }
-  } catch (cause) {
-    throw new AttestError('INPUT_UNREADABLE', `cannot read key ${path}: ${(cause as Error).message}`, { cause });
-  }
+  // Bounded: a huge file (or /dev/zero, a FIFO) is refused without reading it all.
+  return readAttestInput(path, MAX_KEY_BYTES, 'key');
 }

@@ -1,16 +1,11 @@
-import { readFile } from 'node:fs/promises';
 import { TrustedRoot } from '@sigstore/protobuf-specs';
 import { toTrustMaterial, type TrustMaterial } from '@sigstore/verify';
 import { AttestError } from './attest-error.js';
+import { readAttestInput } from './bundle-input.js';
 
 /** Reads and validates a trusted_root.json (Sigstore's TrustedRoot message); returns its JSON. */
 export async function loadTrustedRootFile(path: string): Promise<object> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (cause) {
-    throw new AttestError('INPUT_UNREADABLE', `cannot read trusted root ${path}: ${(cause as NodeJS.ErrnoException).code ?? (cause as Error).message}`, { cause });
-  }
+  const text = await readAttestInput(path, 16 * 1024 * 1024, 'trusted root');
   parseTrustedRoot(text, path);
   return JSON.parse(text) as object;
 }

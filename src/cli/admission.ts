@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readBoundedFile } from '../config/index.js';
 import type { Command } from 'commander';
 import { admissionManifestObjects, admissionManifests, AdmissionError, buildAdmissionApp, loadAdmissionPolicies, RegistryImageVerifier } from '../admission/index.js';
 import { loadTrustedRootFile } from '../attest/index.js';
@@ -17,7 +17,7 @@ function nonNegativeInt(v: string, flag: string): number {
 
 async function readPem(path: string, what: string): Promise<Buffer> {
   try {
-    const b = await readFile(path);
+    const b = await readBoundedFile(path, { maxBytes: 1024 * 1024, what });
     if (!b.includes('-----BEGIN')) throw new Error('not PEM');
     return b;
   } catch (cause) {

@@ -1,8 +1,7 @@
-import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { loadTrustedRootFile } from '../attest/index.js';
-import { InputError, loadConfig } from '../config/index.js';
+import { escapeControl, InputError, loadConfig, readBoundedFile } from '../config/index.js';
 import { openLedger, HANDOFF_STATES, type HandoffState } from '../ledger/index.js';
 import {
   accept,
@@ -35,12 +34,11 @@ export function parseDuration(s: string): number {
   return Number(m[1]) * { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[m[2] as 's' | 'm' | 'h' | 'd'];
 }
 
-async function readInput(path: string, what: string): Promise<Buffer> {
-  const data = await readFile(path).catch((cause) => {
-    throw new InputError('INPUT_UNREADABLE', `cannot read ${what} ${path}: ${(cause as NodeJS.ErrnoException).code ?? cause}`, { cause });
-  });
-  if (data.length > MAX_INPUT) throw new InputError('INPUT_TOO_LARGE', `${what} ${path} is larger than ${MAX_INPUT} bytes`);
-  return data;
+const MAX_BUNDLE_INPUT = 4 * 1024 * 1024;
+
+/** Patch, bundle and artifact files: regular files only, never more than the limit read. */
+function readInput(path: string, what: string, maxBytes = MAX_INPUT): Promise<Buffer> {
+  return readBoundedFile(path, { maxBytes, what });
 }
 
 /**
@@ -124,7 +122,7 @@ export function registerHandoffCommands(program: Command): void {
       .requiredOption('--artifact <file>', 'the patch artifact the statement names'),
   ).action(async (o: Common & { bundle: string; artifact: string }) => {
     const out = makePrinter(Boolean(o.json));
-    const bundleText = (await readInput(o.bundle, 'bundle')).toString('utf8');
+    const bundleText = (await readInput(o.bundle, 'bundle', MAX_BUNDLE_INPUT)).toString('utf8');
     const artifact = await readInput(o.artifact, 'artifact');
     const r = await withContext(o, undefined, (ctx) => submit(ctx, { bundleText, artifact }));
     out.result(r, () => [`proposed ${r.id} (lane ${r.lane}) from ${o.bundle}`]);
@@ -147,7 +145,7 @@ export function registerHandoffCommands(program: Command): void {
       `  commit    ${r.commit}`,
       `  pr        #${r.pr.number} ${r.pr.url} [${r.pr.labels.join(', ')}]`,
       `  applied   ${r.appliedBundlePath}`,
-      ...r.verification.map((c) => `  ok        ${c.check}${c.detail ? `: ${c.detail}` : ''}`),
+      ...r.verification.map((c) => `  ok        ${c.check}${c.detail ? `: ${escapeControl(c.detail)}` : ''}`),
     ]);
   });
 
@@ -163,7 +161,7 @@ export function registerHandoffCommands(program: Command): void {
     out.result(rows, () =>
       rows.length === 0
         ? ['no handoffs']
-        : rows.map((h) => `${h.id}  ${h.state.padEnd(9)}  ${h.proposerLane}→${h.executorLane ?? '-'}  ${h.pr ? `PR #${h.pr.number}` : h.rejectReason ? `rejected: ${h.rejectReason}` : ''}  ${h.title}`),
+        : rows.map((h) => escapeControl(`${h.id}  ${h.state.padEnd(9)}  ${h.proposerLane}→${h.executorLane ?? '-'}  ${h.pr ? `PR #${h.pr.number}` : h.rejectReason ? `rejected: ${h.rejectReason}` : ''}  ${h.title}`)),
     );
   });
 
@@ -171,7 +169,7 @@ export function registerHandoffCommands(program: Command): void {
     async (id: string, o: Common) => {
       const out = makePrinter(Boolean(o.json));
       const h = await withContext(o, undefined, (ctx) => showHandoff(ctx, id));
-      out.result(h, () => Object.entries(h).map(([k, v]) => `${k.padEnd(18)} ${v === null ? '-' : typeof v === 'object' ? JSON.stringify(v) : String(v)}`));
+      out.result(h, () => Object.entries(h).map(([k, v]) => `${k.padEnd(18)} ${escapeControl(v === null ? '-' : typeof v === 'object' ? JSON.stringify(v) : String(v))}`));
     },
   );
 
@@ -180,7 +178,7 @@ export function registerHandoffCommands(program: Command): void {
   ).action(async (id: string, o: Common) => {
     const out = makePrinter(Boolean(o.json));
     const t = await withContext(o, undefined, (ctx) => traceHandoff(ctx, id));
-    out.result(t, () => [`${t.handoff.id} ${t.handoff.state}`, ...t.chain.map((c) => `  ${c.ok ? 'ok  ' : 'FAIL'} ${c.step.padEnd(20)} ${c.detail}`)]);
+    out.result(t, () => [escapeControl(`${t.handoff.id} ${t.handoff.state}  ${t.handoff.title}`), ...t.chain.map((c) => `  ${c.ok ? 'ok  ' : 'FAIL'} ${c.step.padEnd(20)} ${escapeControl(c.detail)}`)]);
     if (!t.ok) {
       if (!out.json) process.stderr.write(`duallane: TRACE_BROKEN: a link of handoff ${id} does not verify\n`);
       process.exitCode = 1;

@@ -1,4 +1,4 @@
-import { isDuallaneError, EXIT_CODES } from '../config/index.js';
+import { escapeControl, isDuallaneError, EXIT_CODES } from '../config/index.js';
 
 /** Where command results go. Text for people, one JSON document for machines. */
 export interface Printer {
@@ -44,12 +44,12 @@ export function reportError(e: unknown, json: boolean): number {
         JSON.stringify({ ok: false, error: { code: e.code, outcome: e.outcome, message: e.message, ...(e.details ? { details: e.details } : {}) } }, null, 2) + '\n',
       );
     }
-    process.stderr.write(`duallane: ${e.code}: ${e.message}\n`);
+    process.stderr.write(`duallane: ${e.code}: ${escapeControl(e.message)}\n`);
     if (process.env.DUALLANE_DEBUG && e.cause) process.stderr.write(`${String((e.cause as Error)?.stack ?? e.cause)}\n`);
     return exit;
   }
   const err = e as Error;
-  process.stderr.write(`duallane: internal error: ${err?.message ?? String(e)}\n`);
+  process.stderr.write(`duallane: internal error: ${escapeControl(err?.message ?? String(e))}\n`);
   if (process.env.DUALLANE_DEBUG) process.stderr.write(`${err?.stack ?? ''}\n`);
   return 70;
 }

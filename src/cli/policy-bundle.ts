@@ -1,7 +1,7 @@
-import { readFile, stat, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { readBundleFile, verifyBundle } from '../attest/index.js';
-import { InputError } from '../config/index.js';
+import { InputError, readBoundedFile } from '../config/index.js';
 import { createPolicyBundle, MAX_BUNDLE_BYTES, readPolicyBundle } from '../policy/bundle.js';
 import { pullPolicyBundle, pushPolicyBundle } from '../policy/bundle-oci.js';
 import { parseImageReference } from '../registry/index.js';
@@ -10,15 +10,8 @@ import { getPolicyCommand } from './policy.js';
 import { addRegistryFlags, addTrustFlags, registryClientFromFlags, trustFromFlags, type RegistryFlags, type TrustFlags } from './registry-flags.js';
 import { addSigningFlags, signerFromFlags, type SigningFlags } from './signing-flags.js';
 
-async function readBundleArtifact(file: string): Promise<Buffer> {
-  let size: number;
-  try {
-    size = (await stat(file)).size;
-  } catch (cause) {
-    throw new InputError('INPUT_UNREADABLE', `cannot read ${file}: ${(cause as NodeJS.ErrnoException).code ?? (cause as Error).message}`, { cause });
-  }
-  if (size > MAX_BUNDLE_BYTES) throw new InputError('INPUT_TOO_LARGE', `${file} is ${size} bytes; a policy bundle is at most ${MAX_BUNDLE_BYTES}`);
-  return readFile(file);
+function readBundleArtifact(file: string): Promise<Buffer> {
+  return readBoundedFile(file, { maxBytes: MAX_BUNDLE_BYTES, what: 'policy bundle' });
 }
 
 function createdFrom(sourceDateEpoch: string | undefined): { created?: string } {

@@ -13,8 +13,8 @@ import {
   type TestRunReport,
   type ValuesSpec,
 } from '../policy/index.js';
+import { readBoundedText } from '../config/index.js';
 import { PolicyError, type ImageVerifier } from '../policy/index.js';
-import { readFile } from 'node:fs/promises';
 import { makePrinter } from './output.js';
 
 interface RegistryFlags {
@@ -32,7 +32,7 @@ async function imageVerifierFrom(f: RegistryFlags): Promise<ImageVerifier | unde
   let trustedRoot: object | undefined;
   if (f.trustedRoot) {
     try {
-      trustedRoot = JSON.parse(await readFile(f.trustedRoot, 'utf8')) as object;
+      trustedRoot = JSON.parse(await readBoundedText(f.trustedRoot, { maxBytes: 16 * 1024 * 1024, what: 'trusted root' })) as object;
     } catch (e) {
       throw new PolicyError('POLICY_UNREADABLE', `cannot read trusted root ${f.trustedRoot}: ${(e as Error).message}`, { cause: e });
     }

@@ -1,4 +1,4 @@
-import { readFile, stat, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import {
   attestStatement,
@@ -9,7 +9,7 @@ import {
   SLSA_PROVENANCE_V1,
   type SerializedBundle,
 } from '../attest/index.js';
-import { InputError } from '../config/index.js';
+import { InputError, readBoundedFile, readBoundedText } from '../config/index.js';
 import { makePrinter } from './output.js';
 import { addSigningFlags, signerFromFlags, type SigningFlags } from './signing-flags.js';
 import { basename } from 'node:path';
@@ -20,16 +20,8 @@ import { assertOneSubject, attestImage, signImage } from './sign-image.js';
 const MAX_SIGN_BYTES = 2 * 1024 * 1024 * 1024;
 const MAX_PREDICATE_BYTES = 16 * 1024 * 1024;
 
-async function readArtifact(path: string): Promise<Buffer> {
-  try {
-    const st = await stat(path);
-    if (!st.isFile()) throw new Error('not a regular file');
-    if (st.size > MAX_SIGN_BYTES) throw new InputError('INPUT_TOO_LARGE', `${path} is larger than ${MAX_SIGN_BYTES} bytes`);
-    return await readFile(path);
-  } catch (cause) {
-    if (cause instanceof InputError) throw cause;
-    throw new InputError('INPUT_UNREADABLE', `cannot read ${path}: ${(cause as NodeJS.ErrnoException).code ?? (cause as Error).message}`, { cause });
-  }
+function readArtifact(path: string): Promise<Buffer> {
+  return readBoundedFile(path, { maxBytes: MAX_SIGN_BYTES, what: 'artifact' });
 }
 
 async function writeBundle(path: string, bundle: SerializedBundle): Promise<void> {
@@ -132,15 +124,7 @@ export function registerSignCommands(program: Command): void {
 }
 
 async function readPredicate(path: string): Promise<Record<string, unknown>> {
-  let text: string;
-  try {
-    const st = await stat(path);
-    if (st.size > MAX_PREDICATE_BYTES) throw new InputError('INPUT_TOO_LARGE', `${path} is larger than ${MAX_PREDICATE_BYTES} bytes`);
-    text = await readFile(path, 'utf8');
-  } catch (cause) {
-    if (cause instanceof InputError) throw cause;
-    throw new InputError('INPUT_UNREADABLE', `cannot read predicate ${path}: ${(cause as NodeJS.ErrnoException).code ?? (cause as Error).message}`, { cause });
-  }
+  const text = await readBoundedText(path, { maxBytes: MAX_PREDICATE_BYTES, what: 'predicate' });
   let json: unknown;
   try {
     json = JSON.parse(text);

@@ -1,7 +1,6 @@
-import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { loadTrustedRootFile, type Trust } from '../attest/index.js';
-import { InputError } from '../config/index.js';
+import { InputError, readBoundedText } from '../config/index.js';
 
 /** The cosign-named flags that say whom a verification trusts: one key, or a keyless identity. */
 export interface TrustFlags {
@@ -28,12 +27,7 @@ export async function trustFromFlags(f: TrustFlags): Promise<Trust | undefined> 
   const keyless = [f.certificateIdentity, f.certificateIdentityRegexp, f.certificateOidcIssuer, f.certificateOidcIssuerRegexp].some((v) => v !== undefined);
   if (f.key && keyless) throw new InputError('BAD_USAGE', '--key and --certificate-* are exclusive');
   if (f.key) {
-    let publicKeyPem: string;
-    try {
-      publicKeyPem = await readFile(f.key, 'utf8');
-    } catch (cause) {
-      throw new InputError('INPUT_UNREADABLE', `cannot read key ${f.key}: ${(cause as NodeJS.ErrnoException).code ?? (cause as Error).message}`, { cause });
-    }
+    const publicKeyPem = await readBoundedText(f.key, { maxBytes: 64 * 1024, what: 'key' });
     // With a key, a trusted root checks only the bundle's tlog entries and timestamps (as cosign's --key --trusted-root).
     return { kind: 'key', publicKeyPem, ...(f.trustedRoot ? { trustedRoot: await loadTrustedRootFile(f.trustedRoot) } : {}) };
   }

@@ -1,4 +1,3 @@
-import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import {
   digestFile,
@@ -8,7 +7,7 @@ import {
   AttestError,
   type VerifyResult,
 } from '../attest/index.js';
-import { InputError } from '../config/index.js';
+import { InputError, readBoundedText } from '../config/index.js';
 import { makePrinter } from './output.js';
 import { addTrustFlags, trustFromFlags, type TrustFlags } from './trust-flags.js';
 
@@ -98,6 +97,9 @@ export function registerVerifyCommand(program: Command): void {
     });
 }
 
+/** A batch list names files, one pair a line: 16 MiB is far past any real list. */
+const MAX_BATCH_BYTES = 16 * 1024 * 1024;
+
 interface BatchLineResult {
   subject: string;
   bundle: string;
@@ -107,12 +109,7 @@ interface BatchLineResult {
 }
 
 async function verifyBatchFile(path: string, expectations: Omit<Parameters<typeof verifyBundle>[1], 'digest' | 'artifact'>): Promise<BatchLineResult[]> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (cause) {
-    throw new InputError('INPUT_UNREADABLE', `cannot read batch file ${path}`, { cause });
-  }
+  const text = await readBoundedText(path, { maxBytes: MAX_BATCH_BYTES, what: 'batch file' });
   const results: BatchLineResult[] = [];
   const lines = text.split('\n');
   for (let i = 0; i < lines.length; i++) {

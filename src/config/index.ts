@@ -1,5 +1,8 @@
 export { DuallaneError, InputError, EXIT_CODES, isDuallaneError } from './duallane-error.js';
 export type { ErrorOutcome, InputErrorCode } from './duallane-error.js';
+export { readBoundedFile, readBoundedText, NOT_REGULAR_FILE } from './bounded-read.js';
+export type { BoundedReadOptions } from './bounded-read.js';
+export { escapeControl } from './terminal-text.js';
 export { ConfigError } from './config-error.js';
 export type { ConfigErrorCode } from './config-error.js';
 export { configFileSchema, laneSchema, identitySchema, scopeSchema, ledgerSchema, forgeSchema } from './schema.js';

@@ -1,7 +1,7 @@
-import { readFile } from 'node:fs/promises';
 import { isAbsolute, join, resolve } from 'node:path';
 import { isMap, isNode, isPair, isScalar, LineCounter, parseDocument, type Document } from 'yaml';
 import type { z } from 'zod';
+import { readBoundedText } from './bounded-read.js';
 import { ConfigError } from './config-error.js';
 import { CONFIG_FILE_NAME, defaultConfig } from './defaults.js';
 import { configFileSchema, type DuallaneConfig, type LaneConfig, type LaneKind } from './schema.js';
@@ -22,6 +22,9 @@ export interface LoadConfigOptions {
   requireFile?: boolean;
 }
 
+/** duallane.yaml is a few KiB; past this it is not a config file. */
+const MAX_CONFIG_BYTES = 1024 * 1024;
+
 /**
  * Loads `<dir>/duallane.yaml` (or built-in defaults when it does not exist). Every problem is
  * reported at once with file, line and path: a ConfigError CONFIG_INVALID whose message starts with
@@ -32,10 +35,11 @@ export async function loadConfig(dir: string = process.cwd(), opts: LoadConfigOp
   const file = opts.file ? resolve(root, opts.file) : join(root, CONFIG_FILE_NAME);
   let text: string;
   try {
-    text = await readFile(file, 'utf8');
-  } catch (cause) {
+    text = await readBoundedText(file, { maxBytes: MAX_CONFIG_BYTES, what: 'config' });
+  } catch (e) {
+    const cause = (e as Error).cause ?? e;
     if ((cause as NodeJS.ErrnoException).code === 'ENOENT' && !opts.requireFile && !opts.file) return defaultConfig(root);
-    throw new ConfigError('CONFIG_UNREADABLE', `cannot read ${file}: ${(cause as NodeJS.ErrnoException).code ?? 'error'}`, { cause });
+    throw new ConfigError('CONFIG_UNREADABLE', (e as Error).message, { cause });
   }
   return { ...parseConfigText(text, file), root, file };
 }

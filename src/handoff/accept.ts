@@ -1,4 +1,3 @@
-import { readFile } from 'node:fs/promises';
 import { relative } from 'node:path';
 import { attestStatement, makeStatement, parseBundleText, type VerifiedSigner } from '../attest/index.js';
 import { resolveConfigPath, type LaneConfig } from '../config/index.js';
@@ -8,7 +7,9 @@ import { forgeFor, repositoryIdentity, type AcceptStep, type HandoffContext } fr
 import { HandoffError, type HandoffErrorCode } from './handoff-error.js';
 import { handoffMetrics } from './handoff-metrics.js';
 import { SPAN_ATTRIBUTES, stepSpans, withSpan } from '../observability/tracing.js';
-import { APPLIED_PREDICATE_TYPE, HANDOFF_PREDICATE_TYPE, parseHandoffPredicate, type AppliedPredicate, type HandoffPredicate } from './handoff-predicate.js';
+import { APPLIED_PREDICATE_TYPE, describeProblems, HANDOFF_PREDICATE_TYPE, parseHandoffPredicate, type AppliedPredicate, type HandoffPredicate } from './handoff-predicate.js';
+import { commitMessage } from './commit-message.js';
+import { isStoreDigest } from './store.js';
 import { laneOfKind, signerForLane, verifyLaneBundle } from './lane-trust.js';
 import { parsePatch } from './parse-patch.js';
 import { treeOfArtifact } from './patch-artifact.js';
@@ -48,6 +49,10 @@ const REJECTING: ReadonlySet<HandoffErrorCode> = new Set<HandoffErrorCode>([
   'ARTIFACT_TAMPERED',
   'ARTIFACT_NOT_CANONICAL',
   'PREDICATE_INVALID',
+  'EXPIRY_TOO_LONG',
+  'CREATED_IN_FUTURE',
+  'BRANCH_NAME_INVALID',
+  'TEXT_INVALID',
   'UNTRUSTED_SIGNER',
   'SIGNATURE_INVALID',
   'PREDICATE_TYPE_MISMATCH',
@@ -327,11 +332,9 @@ async function finish(ctx: HandoffContext, lane: LaneConfig, forge: Forge, hando
  */
 export async function verifyProposal(ctx: HandoffContext, h: Handoff, opts: { checkExpiry: boolean; singleUse?: boolean }): Promise<Verified> {
   const checks: VerificationCheck[] = [];
-  const bundlePath = resolveConfigPath(ctx.config, h.bundlePath);
-  const bundleText = await readFile(bundlePath, 'utf8').catch((cause) => {
-    throw new HandoffError('ARTIFACT_TAMPERED', `bundle ${h.bundlePath} is unreadable`, { cause });
-  });
-  if (typeof h.meta.bundleDigest === 'string') await ctx.store.get(h.meta.bundleDigest, { maxBytes: 4 * 1024 * 1024 });
+  // By digest from the store only: the row's bundle_path is the proposer's to write and is never opened.
+  if (!isStoreDigest(h.meta.bundleDigest)) throw new HandoffError('LEDGER_MISMATCH', `handoff ${h.id} records no bundle digest`);
+  const bundleText = (await ctx.store.get(h.meta.bundleDigest, { maxBytes: 4 * 1024 * 1024 })).toString('utf8');
   checks.push({ check: 'bundle-intact', ok: true });
   const artifact = await ctx.store.get(h.artifactDigest);
   checks.push({ check: 'artifact-intact', ok: true, detail: h.artifactDigest });
@@ -345,8 +348,8 @@ export async function verifyProposal(ctx: HandoffContext, h: Handoff, opts: { ch
   checks.push({ check: 'signature', ok: true, detail: `lane ${lv.lane.name}: ${signerName(lv.signer)}` });
   checks.push({ check: 'predicate-type', ok: true, detail: HANDOFF_PREDICATE_TYPE });
   checks.push({ check: 'subject-digest', ok: true, detail: h.artifactDigest });
-  const parsed = parseHandoffPredicate(lv.statement.predicate);
-  if (!parsed.ok) throw new HandoffError('PREDICATE_INVALID', parsed.problems.map((p) => `${p.path}: ${p.message}`).join('; '), { details: { problems: parsed.problems } });
+  const parsed = parseHandoffPredicate(lv.statement.predicate, { now: ctx.now() });
+  if (!parsed.ok) throw new HandoffError(parsed.problems[0]!.code, describeProblems(parsed.problems), { details: { problems: parsed.problems } });
   const p = parsed.predicate;
   if (p.proposerLane !== lv.lane.name || h.proposerLane !== lv.lane.name) throw new HandoffError('UNTRUSTED_SIGNER', `signed by lane ${lv.lane.name}, but the proposal names lane ${p.proposerLane} and the ledger ${h.proposerLane}`);
   const mismatch = [
@@ -438,15 +441,7 @@ async function rejectIn(tx: LaneTx, h: Handoff, e: HandoffError): Promise<void> 
 async function commitFor(ctx: HandoffContext, h: Handoff, v: Verified, laneName: string, branch: string): Promise<string> {
   const verifiedAt = typeof h.meta.verifiedAt === 'string' ? h.meta.verifiedAt : ctx.now().toISOString();
   const date = `${Math.floor(Date.parse(verifiedAt) / 1000)} +0000`;
-  const message = [
-    v.predicate.title,
-    '',
-    ...(v.predicate.summary ? [v.predicate.summary.replace(/\r/g, ''), ''] : []),
-    `Handoff-Id: ${h.id}`,
-    `Handoff-Statement-Digest: ${h.statementDigest}`,
-    `Proposed-By-Lane: ${v.predicate.proposerLane}`,
-    '',
-  ].join('\n');
+  const message = commitMessage(v.predicate, { id: h.id, statementDigest: h.statementDigest });
   const env = {
     GIT_AUTHOR_NAME: `duallane ${laneName}`,
     GIT_AUTHOR_EMAIL: `${laneName}@lanes.duallane.invalid`,

@@ -10,6 +10,10 @@ export const HANDOFF_CODES = {
   ARTIFACT_TAMPERED: 'rejected',
   ARTIFACT_NOT_CANONICAL: 'rejected',
   PREDICATE_INVALID: 'rejected',
+  EXPIRY_TOO_LONG: 'rejected',
+  CREATED_IN_FUTURE: 'rejected',
+  BRANCH_NAME_INVALID: 'rejected',
+  TEXT_INVALID: 'rejected',
   UNTRUSTED_SIGNER: 'rejected',
   SIGNATURE_INVALID: 'rejected',
   PREDICATE_TYPE_MISMATCH: 'rejected',
@@ -27,6 +31,7 @@ export const HANDOFF_CODES = {
   // usage (exit 2): the caller asked for something malformed.
   BAD_USAGE: 'usage',
   EMPTY_CHANGE: 'usage',
+  INPUT_INVALID: 'usage',
   INPUT_TOO_LARGE: 'usage',
   INPUT_UNREADABLE: 'usage',
   LANE_KIND_MISMATCH: 'usage',

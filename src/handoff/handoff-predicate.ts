@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { branchNameProblem, summaryProblem, titleProblem } from './input-rules.js';
 
 /** Predicate types under the project's own URI namespace. */
 export const HANDOFF_PREDICATE_TYPE = 'https://duallane.dev/handoff/v1';
@@ -66,17 +67,52 @@ export const appliedPredicateSchema = z.strictObject({
 
 export type AppliedPredicate = z.infer<typeof appliedPredicateSchema>;
 
+/** The longest lifetime a proposal may claim (expiresAt - createdAt). */
+export const MAX_LIFETIME_MS = 30 * 24 * 3600 * 1000;
+/** How far a proposer's clock may run ahead of the verifier's (createdAt in the future). */
+export const CLOCK_SKEW_MS = 5 * 60 * 1000;
+
+/** The reason code each kind of problem is rejected with (submit and accept; propose reports INPUT_INVALID). */
+export type PredicateProblemCode = 'PREDICATE_INVALID' | 'EXPIRY_TOO_LONG' | 'CREATED_IN_FUTURE' | 'BRANCH_NAME_INVALID' | 'TEXT_INVALID';
+
 export interface PredicateProblem {
   path: string;
   message: string;
+  code: PredicateProblemCode;
 }
 
-/** Validates a predicate from a verified statement, returning every problem with its path. */
-export function parseHandoffPredicate(value: unknown): { ok: true; predicate: HandoffPredicate } | { ok: false; problems: PredicateProblem[] } {
+export type PredicateCheck = { ok: true; predicate: HandoffPredicate } | { ok: false; problems: PredicateProblem[] };
+
+/**
+ * The one validation of a handoff predicate, run by propose before signing, by submit before
+ * anything is stored, and by accept before the repository is touched: the schema, then the rules
+ * the schema cannot say (lifetime cap, createdAt not in the future, a safe target branch, no control
+ * characters in title or summary). Returns every problem with its path and reason code; the first
+ * problem's code is the rejection's.
+ */
+export function parseHandoffPredicate(value: unknown, opts: { now?: Date } = {}): PredicateCheck {
   const r = handoffPredicateSchema.safeParse(value);
-  if (r.success) {
-    if (Date.parse(r.data.expiresAt) <= Date.parse(r.data.createdAt)) return { ok: false, problems: [{ path: 'expiresAt', message: 'must be after createdAt' }] };
-    return { ok: true, predicate: r.data };
+  if (!r.success) {
+    return { ok: false, problems: r.error.issues.slice(0, 50).map((i) => ({ path: i.path.map(String).join('.') || '(root)', message: i.message, code: 'PREDICATE_INVALID' as const })) };
   }
-  return { ok: false, problems: r.error.issues.slice(0, 50).map((i) => ({ path: i.path.map(String).join('.') || '(root)', message: i.message })) };
+  const p = r.data;
+  const problems: PredicateProblem[] = [];
+  const created = Date.parse(p.createdAt);
+  const expires = Date.parse(p.expiresAt);
+  if (expires <= created) problems.push({ path: 'expiresAt', message: 'must be after createdAt', code: 'PREDICATE_INVALID' });
+  else if (expires - created > MAX_LIFETIME_MS) problems.push({ path: 'expiresAt', message: 'more than 30 days after createdAt', code: 'EXPIRY_TOO_LONG' });
+  const now = (opts.now ?? new Date()).getTime();
+  if (created > now + CLOCK_SKEW_MS) problems.push({ path: 'createdAt', message: 'is in the future', code: 'CREATED_IN_FUTURE' });
+  const branch = branchNameProblem(p.targetBranch);
+  if (branch) problems.push({ path: 'targetBranch', message: `not a safe branch name: ${branch}`, code: 'BRANCH_NAME_INVALID' });
+  const title = titleProblem(p.title);
+  if (title) problems.push({ path: 'title', message: title, code: 'TEXT_INVALID' });
+  const summary = summaryProblem(p.summary);
+  if (summary) problems.push({ path: 'summary', message: summary, code: 'TEXT_INVALID' });
+  return problems.length > 0 ? { ok: false, problems } : { ok: true, predicate: p };
+}
+
+/** One line naming every problem (`path: message; ...`), for error messages. */
+export function describeProblems(problems: PredicateProblem[]): string {
+  return problems.map((p) => `${p.path}: ${p.message}`).join('; ');
 }

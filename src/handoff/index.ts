@@ -5,7 +5,7 @@ export { patchFromWorktree, patchFromFile, treeOfArtifact, PATCH_HEADER, MAX_PAT
 export type { PatchArtifact } from './patch-artifact.js';
 export { parsePatch } from './parse-patch.js';
 export type { ParsedPatch, FileChange, FileStatus, ParseLimits } from './parse-patch.js';
-export { ContentStore, DEFAULT_STORE_DIR } from './store.js';
+export { ContentStore, DEFAULT_STORE_DIR, isStoreDigest } from './store.js';
 export { checkScope, checkPathShape, symlinkEscapes, WORKFLOW_GLOB } from './scope-policy.js';
 export type { ScopeViolation, ScopeViolationCode } from './scope-policy.js';
 export {
@@ -15,8 +15,13 @@ export {
   appliedPredicateSchema,
   changedPathSchema,
   parseHandoffPredicate,
+  describeProblems,
+  MAX_LIFETIME_MS,
+  CLOCK_SKEW_MS,
 } from './handoff-predicate.js';
-export type { HandoffPredicate, AppliedPredicate, ChangedPath, PredicateProblem } from './handoff-predicate.js';
+export { titleProblem, summaryProblem, branchNameProblem } from './input-rules.js';
+export { commitMessage } from './commit-message.js';
+export type { HandoffPredicate, AppliedPredicate, ChangedPath, PredicateProblem, PredicateProblemCode, PredicateCheck } from './handoff-predicate.js';
 export { makeContext, repositoryIdentity, forgeFor, ACCEPT_STEPS } from './handoff-context.js';
 export type { HandoffContext, AcceptStep } from './handoff-context.js';
 export { propose, submit, DEFAULT_EXPIRY_MS } from './propose.js';

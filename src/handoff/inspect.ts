@@ -1,4 +1,3 @@
-import { readFile } from 'node:fs/promises';
 import { parseBundleText, type VerifiedSigner } from '../attest/index.js';
 import { resolveConfigPath } from '../config/index.js';
 import { commitExists, gitText } from '../forge/index.js';
@@ -8,6 +7,7 @@ import { HandoffError } from './handoff-error.js';
 import { APPLIED_PREDICATE_TYPE } from './handoff-predicate.js';
 import { verifyLaneBundle } from './lane-trust.js';
 import { verifyProposal } from './accept.js';
+import { isStoreDigest } from './store.js';
 
 export interface HandoffView {
   id: string;
@@ -129,7 +129,9 @@ export async function traceHandoff(ctx: HandoffContext, id: string, opts: { lane
   if (hv.pr) chain.push({ step: 'pull-request', ok: true, detail: `#${hv.pr.number} ${hv.pr.url} [${hv.pr.labels.join(', ')}]` });
   if (hv.appliedBundlePath) {
     await attempt('applied-attestation', async () => {
-      const bundle = parseBundleText(await readFile(hv.appliedBundlePath!, 'utf8'));
+      // By digest from the store, like every stored object; the recorded path is for people.
+      if (!isStoreDigest(h.meta.appliedBundleDigest)) throw new HandoffError('LEDGER_MISMATCH', 'the ledger records no applied bundle digest');
+      const bundle = parseBundleText((await ctx.store.get(h.meta.appliedBundleDigest, { maxBytes: 4 * 1024 * 1024 })).toString('utf8'));
       const v = await verifyLaneBundle(ctx.config, 'execute', bundle, { digest: h.statementDigest }, APPLIED_PREDICATE_TYPE, { trustedRoot: ctx.trustedRoot });
       const p = v.statement.predicate as { commit?: string; handoffId?: string };
       if (p.commit !== h.commit || p.handoffId !== h.id) throw new HandoffError('LEDGER_MISMATCH', 'applied attestation names another commit or handoff');

@@ -70,14 +70,20 @@ export function parsePatch(data: Buffer, limits: ParseLimits = {}): ParsedPatch 
     throw new HandoffError('PATCH_MALFORMED', `line ${i + 1}: ${msg}`, { details: { line: i + 1 } });
   };
   let i = 0;
-  // Preamble (mail headers, commit message): everything before the first file header.
-  while (i < lines.length && !lines[i]!.s.startsWith('diff --git ')) i++;
+  // Preamble (mail headers, commit message): everything before the first file header. git apply
+  // also applies traditional diffs it finds there, which this parser would not see: refused.
+  while (i < lines.length && !lines[i]!.s.startsWith('diff --git ')) {
+    if (looksLikeDiff(lines[i]!.s)) bad(i, 'diff material outside a "diff --git" section');
+    i++;
+  }
   while (i < lines.length) {
     const startLine = i;
     const header = lines[i]!.s;
     if (!header.startsWith('diff --git ')) {
       // Trailer after the last file: only a format-patch signature ("-- " + version) or blank lines.
       if (header === '-- ' || header === '') {
+        // Nothing git would apply may hide after the last section (it skips blank lines and goes on).
+        for (let j = i; j < lines.length; j++) if (looksLikeDiff(lines[j]!.s)) bad(j, 'diff material after the last file section');
         i = lines.length;
         break;
       }
@@ -284,4 +290,9 @@ function splitDiffGitPaths(rest: string, onError: () => never): [string, string]
   } else b = Buffer.from(bRaw, 'latin1').toString('utf8');
   if (!a.startsWith('a/') || !b.startsWith('b/')) onError();
   return [a.slice(2), b.slice(2)];
+}
+
+/** A line git apply could take as the start of a patch (git, traditional unified or context diff, binary). */
+function looksLikeDiff(line: string): boolean {
+  return ['diff ', '--- ', '+++ ', '@@ ', '*** ', 'GIT binary patch', 'Binary files ', 'Index: '].some((p) => line.startsWith(p));
 }

@@ -2,12 +2,12 @@ import { randomBytes } from 'node:crypto';
 import { relative } from 'node:path';
 import { ulid } from 'ulid';
 import { attestStatement, makeStatement, parseBundleText } from '../attest/index.js';
-import { isSafeBranchName } from '../forge/index.js';
 import { LedgerError, type Handoff } from '../ledger/index.js';
 import { repositoryIdentity, type HandoffContext } from './handoff-context.js';
 import { HandoffError } from './handoff-error.js';
 import { handoffMetrics } from './handoff-metrics.js';
-import { HANDOFF_PREDICATE_TYPE, parseHandoffPredicate, type HandoffPredicate } from './handoff-predicate.js';
+import { describeProblems, HANDOFF_PREDICATE_TYPE, parseHandoffPredicate, type HandoffPredicate, type PredicateProblem } from './handoff-predicate.js';
+import { branchNameProblem, summaryProblem, titleProblem } from './input-rules.js';
 import { laneOfKind, signerForLane, statementDigestOf, verifyLaneBundle } from './lane-trust.js';
 import { parsePatch, type ParsedPatch } from './parse-patch.js';
 import { patchFromFile, patchFromWorktree, type PatchArtifact } from './patch-artifact.js';
@@ -64,7 +64,14 @@ async function proposeUntraced(ctx: HandoffContext, opts: ProposeOptions): Promi
   const title = opts.title.trim();
   if (!title || title.length > 256) throw new HandoffError('BAD_USAGE', '--title must be 1 to 256 characters');
   const targetBranch = opts.targetBranch ?? 'main';
-  if (!isSafeBranchName(targetBranch)) throw new HandoffError('BAD_USAGE', `unsafe target branch ${JSON.stringify(targetBranch)}`);
+  const summary = opts.summary ?? '';
+  // The caller's text and names are checked before any work, so nothing is parsed, stored or signed for bad input.
+  const early: PredicateProblem[] = [];
+  const problem = (path: string, message: string | null, code: PredicateProblem['code']) => message && early.push({ path, message, code });
+  problem('title', titleProblem(title), 'TEXT_INVALID');
+  problem('summary', summaryProblem(summary), 'TEXT_INVALID');
+  problem('targetBranch', branchNameProblem(targetBranch), 'BRANCH_NAME_INVALID');
+  if (early.length > 0) throw invalidInput(early);
   const expiresInMs = opts.expiresInMs ?? DEFAULT_EXPIRY_MS;
   if (!(expiresInMs > 0) || expiresInMs > 30 * 24 * 3600 * 1000) throw new HandoffError('BAD_USAGE', '--expires must be between 1s and 30d');
 
@@ -80,7 +87,6 @@ async function proposeUntraced(ctx: HandoffContext, opts: ProposeOptions): Promi
     }
     throw e;
   }
-  const stored = await ctx.store.put(artifact.bytes);
   const id = ulid();
   const created = ctx.now();
   const predicate: HandoffPredicate = {
@@ -93,12 +99,13 @@ async function proposeUntraced(ctx: HandoffContext, opts: ProposeOptions): Promi
     artifact: { digest: artifact.digest, size: artifact.bytes.length, mediaType: 'text/x-patch' },
     changedPaths: parsed.files.map((f) => ({ path: f.path, status: f.status, digest: f.digest, added: f.added, removed: f.removed, binary: f.binary, mode: f.newMode ?? f.oldMode })),
     title,
-    summary: opts.summary ?? '',
+    summary,
     createdAt: created.toISOString(),
     expiresAt: new Date(created.getTime() + expiresInMs).toISOString(),
   };
-  const checked = parseHandoffPredicate(predicate);
-  if (!checked.ok) throw new HandoffError('BAD_USAGE', `proposal does not fit the predicate schema: ${checked.problems.map((p) => `${p.path}: ${p.message}`).join('; ')}`);
+  const checked = parseHandoffPredicate(predicate, { now: created });
+  if (!checked.ok) throw invalidInput(checked.problems);
+  const stored = await ctx.store.put(artifact.bytes);
   const statement = makeStatement([{ name: `handoff-${id}.patch`, digest: { sha256: artifact.digest.slice(7) } }], HANDOFF_PREDICATE_TYPE, predicate);
   const bundle = await attestStatement(statement, signerForLane(ctx.config, lane, ctx.env), { lane: lane.name, attestationKind: 'proposal' });
   return record(ctx, lane.name, bundle, artifact.bytes, stored.path, checkScope(parsed, lane.scope));
@@ -118,11 +125,17 @@ export interface SubmitOptions {
 export async function submit(ctx: HandoffContext, opts: SubmitOptions): Promise<ProposeResult> {
   const bundle = parseBundleText(opts.bundleText);
   const v = await verifyLaneBundle(ctx.config, 'propose', bundle, { artifact: opts.artifact }, HANDOFF_PREDICATE_TYPE, { trustedRoot: ctx.trustedRoot });
-  const pred = parseHandoffPredicate(v.statement.predicate);
-  if (!pred.ok) throw new HandoffError('PREDICATE_INVALID', pred.problems.map((p) => `${p.path}: ${p.message}`).join('; '), { details: { problems: pred.problems } });
+  const pred = parseHandoffPredicate(v.statement.predicate, { now: ctx.now() });
+  if (!pred.ok) throw new HandoffError(pred.problems[0]!.code, describeProblems(pred.problems), { details: { problems: pred.problems } });
   if (pred.predicate.proposerLane !== v.lane.name) throw new HandoffError('UNTRUSTED_SIGNER', `signed by lane ${v.lane.name} but claims lane ${pred.predicate.proposerLane}`);
+  const scopeWarnings = checkScope(parsePatch(opts.artifact), v.lane.scope);
   const stored = await ctx.store.put(opts.artifact);
-  return record(ctx, v.lane.name, bundle, opts.artifact, stored.path, checkScope(parsePatch(opts.artifact), v.lane.scope));
+  return record(ctx, v.lane.name, bundle, opts.artifact, stored.path, scopeWarnings);
+}
+
+/** The caller's proposal input is refused (exit 2, HTTP 400), every problem listed with its path. */
+function invalidInput(problems: PredicateProblem[]): HandoffError {
+  return new HandoffError('INPUT_INVALID', `the proposal is not valid: ${describeProblems(problems)}`, { details: { problems } });
 }
 
 async function record(ctx: HandoffContext, laneName: string, bundle: unknown, _artifact: Buffer, artifactPath: string, scopeWarnings: ScopeViolation[]): Promise<ProposeResult> {

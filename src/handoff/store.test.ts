@@ -1,4 +1,5 @@
-import { chmodSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { chmodSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -36,5 +37,19 @@ describe('ContentStore', () => {
     const store = new ContentStore(join(root, 's3'));
     await expect(store.get('sha256:../../etc/passwd')).rejects.toMatchObject({ code: 'BAD_USAGE' });
     await expect(store.get(`sha256:${'a'.repeat(64)}`)).rejects.toMatchObject({ code: 'NOT_FOUND' });
+  });
+
+  it('never reads a device or FIFO put in place of an object (STORE_CORRUPT), and bounds what it reads', async () => {
+    const store = new ContentStore(join(root, 's4'));
+    const zero = await store.put(Buffer.from('zero'));
+    rmSync(zero.path);
+    symlinkSync('/dev/zero', zero.path);
+    await expect(store.get(zero.digest)).rejects.toMatchObject({ code: 'STORE_CORRUPT' });
+    const fifo = await store.put(Buffer.from('fifo'));
+    rmSync(fifo.path);
+    execFileSync('mkfifo', [fifo.path]);
+    await expect(store.get(fifo.digest)).rejects.toMatchObject({ code: 'STORE_CORRUPT' });
+    const big = await store.put(Buffer.alloc(4096, 1));
+    await expect(store.get(big.digest, { maxBytes: 4095 })).rejects.toMatchObject({ code: 'INPUT_TOO_LARGE' });
   });
 });

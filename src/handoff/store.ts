@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { chmod, mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
+import { chmod, mkdir, open, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { InputError, NOT_REGULAR_FILE, readBoundedFile } from '../config/index.js';
 import { HandoffError } from './handoff-error.js';
 
 const HEX64 = /^[0-9a-f]{64}$/;
@@ -47,28 +48,33 @@ export class ContentStore {
       });
     } catch (cause) {
       if (cause instanceof HandoffError) throw cause;
-      throw new HandoffError('STORE_IO', `cannot write ${path}: ${(cause as Error).message}`, { cause });
+      throw new HandoffError('STORE_IO', `cannot write store object ${digest}: ${(cause as NodeJS.ErrnoException).code ?? (cause as Error).message}`, { cause });
     }
     return { digest, path, size: data.length };
   }
 
-  /** Reads an object and checks its bytes still hash to its name. */
+  /**
+   * Reads an object and checks its bytes still hash to its name. The only way the handoff reads a
+   * stored bundle or artifact: by digest, never by a path from a ledger row (a propose lane writes its
+   * rows, and could name /dev/zero or a FIFO). At most maxBytes are read; an object that is not a
+   * regular file (a device or FIFO swapped in) is STORE_CORRUPT, unread.
+   */
   async get(digest: string, opts: { maxBytes?: number } = {}): Promise<Buffer> {
     const path = this.pathOf(digest);
     const max = opts.maxBytes ?? 64 * 1024 * 1024;
     let data: Buffer;
     try {
-      const st = await stat(path);
-      if (st.size > max) throw new HandoffError('INPUT_TOO_LARGE', `${path} is ${st.size} bytes, more than ${max}`);
-      data = await readFile(path);
-    } catch (cause) {
-      if (cause instanceof HandoffError) throw cause;
-      if ((cause as NodeJS.ErrnoException).code === 'ENOENT') throw new HandoffError('NOT_FOUND', `no object ${digest} in ${this.root}`, { cause });
-      throw new HandoffError('STORE_IO', `cannot read ${path}: ${(cause as Error).message}`, { cause });
+      data = await readBoundedFile(path, { maxBytes: max, what: 'store object' });
+    } catch (e) {
+      const cause = e instanceof InputError ? (e.cause ?? e) : e;
+      if ((cause as NodeJS.ErrnoException).code === 'ENOENT') throw new HandoffError('NOT_FOUND', `no object ${digest} in the store`, { cause });
+      if (e instanceof InputError && e.code === 'INPUT_TOO_LARGE') throw new HandoffError('INPUT_TOO_LARGE', `store object ${digest} is larger than ${max} bytes`, { cause: e });
+      if (e instanceof InputError && e.details?.reason === NOT_REGULAR_FILE) throw new HandoffError('STORE_CORRUPT', `store object ${digest} is not a regular file`, { cause: e });
+      throw new HandoffError('STORE_IO', `cannot read store object ${digest}: ${(cause as NodeJS.ErrnoException).code ?? (cause as Error).message}`, { cause });
     }
     const actual = createHash('sha256').update(data).digest('hex');
     if (actual !== hexOf(digest)) {
-      throw new HandoffError('ARTIFACT_TAMPERED', `${path} hashes to sha256:${actual}, not its name ${digest}`, { details: { expected: digest, actual: `sha256:${actual}` } });
+      throw new HandoffError('ARTIFACT_TAMPERED', `store object ${digest} hashes to sha256:${actual}, not its name`, { details: { expected: digest, actual: `sha256:${actual}` } });
     }
     return data;
   }
@@ -76,6 +82,11 @@ export class ContentStore {
   async has(digest: string): Promise<boolean> {
     return exists(this.pathOf(digest));
   }
+}
+
+/** True for a `sha256:<64 hex>` digest, the only names the store answers to. */
+export function isStoreDigest(value: unknown): value is string {
+  return typeof value === 'string' && value.startsWith('sha256:') && HEX64.test(value.slice(7));
 }
 
 function hexOf(digest: string): string {

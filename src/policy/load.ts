@@ -1,4 +1,5 @@
-import { readFile, readdir, stat } from 'node:fs/promises';
+import { readdir, stat } from 'node:fs/promises';
+import { readBoundedText } from '../config/index.js';
 import { join, extname } from 'node:path';
 import jsYaml from 'js-yaml';
 import { LineCounter, parseAllDocuments, isMap, isSeq, isScalar, isPair, type Document, type Node } from 'yaml';
@@ -22,15 +23,11 @@ export interface LoadedDoc {
 }
 
 export async function readText(file: string): Promise<string> {
-  let s;
   try {
-    s = await stat(file);
+    return await readBoundedText(file, { maxBytes: MAX_FILE_BYTES, what: 'policy file' });
   } catch (e) {
-    throw new PolicyError('POLICY_UNREADABLE', `cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? 'error'}`, { cause: e });
+    throw new PolicyError('POLICY_UNREADABLE', (e as Error).message, { cause: e });
   }
-  if (s.size > MAX_FILE_BYTES) throw new PolicyError('POLICY_UNREADABLE', `${file} is larger than ${MAX_FILE_BYTES} bytes`);
-  if (!s.isFile()) throw new PolicyError('POLICY_UNREADABLE', `${file} is not a regular file`);
-  return readFile(file, 'utf8');
 }
 
 export function parseYamlDocs(text: string, file: string): LoadedDoc[] {

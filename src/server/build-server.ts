@@ -14,6 +14,7 @@ import { registerHealthRoutes } from './routes-health.js';
 import { registerMcpRoutes } from './routes-mcp.js';
 import { registerPageRoute } from './routes-page.js';
 import { ServerError } from './server-error.js';
+import { serverPathRedactor, type PathRedactor } from './server-paths.js';
 import { PAGE_HEADERS } from './web-page.js';
 import type { TokenStore } from './token-store.js';
 
@@ -66,6 +67,8 @@ export interface ServerContext {
   auth(req: FastifyRequest): Promise<Principal>;
   /** Brings the ledger-backed gauges up to date (called on each /metrics scrape). */
   refreshLedgerGauges(): Promise<void>;
+  /** Rewrites server paths (config root, repository) to relative names in anything sent to a client. */
+  redact: PathRedactor;
 }
 
 /**
@@ -93,6 +96,7 @@ export function buildServer(opts: ServerOptions): FastifyInstance {
     handoffBodyLimit: opts.handoffBodyLimit ?? DEFAULT_HANDOFF_BODY_LIMIT,
     auth: async (req) => req.principal ?? authenticateRequest(req),
     refreshLedgerGauges: async () => undefined,
+    redact: serverPathRedactor([opts.config.root, opts.repoDir]),
   };
   ctx.refreshLedgerGauges = ledgerGaugeRefresher(opts.ledger, ctx.metrics);
   const app = Fastify({
@@ -132,7 +136,7 @@ export function buildServer(opts: ServerOptions): FastifyInstance {
     const status = httpStatusOf(e);
     if (status >= 500) req.log.warn({ code: e.code, err: e.message }, 'request failed');
     if (e.code === 'UNAUTHENTICATED') reply.header('www-authenticate', req.url === '/' ? 'Basic realm="duallane", charset="UTF-8"' : 'Bearer realm="duallane"');
-    return reply.code(status).send(errorBody(e));
+    return reply.code(status).send(ctx.redact(errorBody(e)));
   });
   app.setNotFoundHandler((req, reply) => reply.code(404).send(errorBody(new ServerError('NOT_FOUND', `no route ${req.method} ${req.url.split('?')[0]}`))));
 

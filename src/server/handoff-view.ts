@@ -20,9 +20,11 @@ export function verificationOf(state: DomainHandoffView['state']): VerificationS
 }
 
 /**
- * The API's view of a handoff: exactly what `duallane handoff show --json` prints (the handoff
- * module's view), plus the verification status and the bundle's digest. The content store is
- * addressed by sha256, so the bundle's digest is the last segment of its path.
+ * The API's view of a handoff: what `duallane handoff show --json` prints (the handoff module's
+ * view), plus the verification status and the bundle's digest. The content store is addressed by
+ * sha256, so the bundle's digest is the last segment of its path. Routes send it through
+ * `ctx.redact` (server-paths.ts): remote clients see `.duallane/store/sha256/<hex>`, relative to the
+ * config root, never the server's absolute paths.
  * Every string here may be attacker-influenced (the title is the proposer's): renderers escape.
  */
 export type HandoffView = DomainHandoffView & { verification: VerificationStatus; bundleDigest: string | null };

@@ -17,7 +17,7 @@ export function registerHandoffRoutes(app: FastifyInstance, ctx: ServerContext):
       const sub = parseOrThrow(submitBodySchema, req.body, 'POST /v1/handoffs body (signed proposal)');
       const bundleText = typeof sub.bundle === 'string' ? sub.bundle : JSON.stringify(sub.bundle);
       const result = await ctx.actions.submit({ bundleText, artifact: decodeBase64(sub.artifact, 'artifact') });
-      return reply.code(201).header('location', `/v1/handoffs/${result.id}`).send({ ok: true, ...result });
+      return reply.code(201).header('location', `/v1/handoffs/${result.id}`).send(ctx.redact({ ok: true, ...result }));
     }
     const body = parseOrThrow(proposeBodySchema, req.body, 'POST /v1/handoffs body');
     const patch = body.patchEncoding === 'base64' ? decodeBase64(body.patch, 'patch') : Buffer.from(body.patch, 'utf8');
@@ -30,20 +30,20 @@ export function registerHandoffRoutes(app: FastifyInstance, ctx: ServerContext):
       ...(body.targetBranch !== undefined ? { targetBranch: body.targetBranch } : {}),
       ...(body.expires !== undefined ? { expiresInMs: parseDuration(body.expires)! } : {}),
     });
-    return reply.code(201).header('location', `/v1/handoffs/${result.id}`).send({ ok: true, ...result });
+    return reply.code(201).header('location', `/v1/handoffs/${result.id}`).send(ctx.redact({ ok: true, ...result }));
   });
 
   app.get('/v1/handoffs', async (req) => {
     const p = requireLane(await ctx.auth(req));
     const q = parseOrThrow(listQuerySchema, req.query, 'query');
     const handoffs = await ctx.actions.list({ lane: p.lane, limit: q.limit, ...(q.state ? { state: q.state } : {}) });
-    return { ok: true, handoffs: handoffs.map(toHandoffView) };
+    return ctx.redact({ ok: true, handoffs: handoffs.map(toHandoffView) });
   });
 
   app.get('/v1/handoffs/:id', async (req) => {
     const p = requireLane(await ctx.auth(req));
     const id = parseHandoffId((req.params as { id?: unknown }).id);
-    return { ok: true, handoff: toHandoffView(await ctx.actions.show({ lane: p.lane, id })) };
+    return ctx.redact({ ok: true, handoff: toHandoffView(await ctx.actions.show({ lane: p.lane, id })) });
   });
 
   // The CLI's --next: the oldest pending handoff (this lane's unfinished ones first), never one another
@@ -52,7 +52,7 @@ export function registerHandoffRoutes(app: FastifyInstance, ctx: ServerContext):
     const p = requireLaneKind(await ctx.auth(req), 'execute');
     parseOrThrow(acceptBodySchema, req.body ?? undefined, 'POST /v1/handoffs/next/accept body');
     const result = await ctx.actions.acceptNext({ lane: p.lane });
-    return { ok: true, ...result };
+    return ctx.redact({ ok: true, ...result });
   });
 
   app.post('/v1/handoffs/:id/accept', async (req) => {
@@ -60,7 +60,7 @@ export function registerHandoffRoutes(app: FastifyInstance, ctx: ServerContext):
     const id = parseHandoffId((req.params as { id?: unknown }).id);
     parseOrThrow(acceptBodySchema, req.body ?? undefined, 'POST /v1/handoffs/:id/accept body');
     const result = await ctx.actions.accept({ lane: p.lane, id });
-    return { ok: true, ...result };
+    return ctx.redact({ ok: true, ...result });
   });
 }
 

@@ -13,7 +13,7 @@ export function registerPageRoute(app: FastifyInstance, ctx: ServerContext): voi
   app.get('/', async (req, reply) => {
     const p = requireLane(await ctx.auth(req));
     // Newest first.
-    const handoffs = (await ctx.actions.list({ lane: p.lane, limit: 500 })).map(toHandoffView).reverse();
+    const handoffs = ctx.redact((await ctx.actions.list({ lane: p.lane, limit: 500 })).map(toHandoffView).reverse());
     const alerts = await listAlerts(ctx.ledger, { lane: p.lane, limit: 20 });
     return reply.type('text/html; charset=utf-8').send(renderHandoffPage({ handoffs, alerts, viewer: p.lane, now: new Date() }));
   });

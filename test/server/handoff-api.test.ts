@@ -1,5 +1,6 @@
 /* eslint-disable @typescript-eslint/no-explicit-any -- JSON response bodies read in assertions */
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { parseJson, runCli } from '../support/cli.js';
 import { bearer, GIT_ENV, makeTemplate, workspace, type Workspace } from './fixture.js';
@@ -79,9 +80,9 @@ describe('handoff API round trip (PGlite)', () => {
     const prs = await w.ledger.withAdmin((tx) => tx.listPullRequests());
     expect(prs.map((pr) => pr.number).sort()).toEqual([1, 2]);
 
-    // Replay: the recorded bundle and artifact submitted again.
-    const bundleText = readFileSync(proposed.bundlePath, 'utf8');
-    const artifact = readFileSync(proposed.artifactPath).toString('base64');
+    // Replay: the recorded bundle and artifact submitted again (the API names them relative to the config root).
+    const bundleText = readFileSync(join(w.dir, proposed.bundlePath), 'utf8');
+    const artifact = readFileSync(join(w.dir, proposed.artifactPath)).toString('base64');
     const replay = await w.app.inject({ method: 'POST', url: '/v1/handoffs', headers: bearer(codex), payload: { bundle: bundleText, artifact } });
     expect([replay.statusCode, (replay.json() as any).error.code]).toEqual([409, 'REPLAY']);
     const replayObj = await w.app.inject({ method: 'POST', url: '/v1/handoffs', headers: bearer(codex), payload: { bundle: JSON.parse(bundleText), artifact } });
