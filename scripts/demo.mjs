@@ -70,6 +70,9 @@ try {
   expect('init', init.code === 0, init.code === 0 ? `duallane.yaml, keys for codex and claude, embedded ledger in ${repo}/.duallane` : init.stderr.trim());
   git('add', '-A');
   git('commit', '-q', '-m', 'duallane init');
+  // Publish main on the local forge (the bare remote): proposals must build on the forge's target branch.
+  git('init', '-q', '--bare', join(repo, '.duallane', 'remote.git'));
+  git('push', '-q', join(repo, '.duallane', 'remote.git'), 'HEAD:refs/heads/main');
 
   // 2. The propose lane proposes a real change (from its working tree).
   write('src/greet.js', "export function greet(name) {\n  return `Hello, ${name}!`;\n}\n");

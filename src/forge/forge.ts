@@ -1,3 +1,5 @@
+import type { RemoteBranchContains } from './git.js';
+
 /**
  * Where branches go and pull requests are opened. A tagged union: `local` is a bare git remote plus
  * pull-request records in a store (the ledger in production); `github` is the GitHub REST API.
@@ -36,6 +38,11 @@ export interface Forge {
   readonly where: string;
   /** Pushes sha to refs/heads/branch; no-op when already there; never forces. */
   push(repoDir: string, branch: string, sha: string): Promise<{ pushed: boolean }>;
+  /**
+   * Whether `sha` is `branch`'s tip on the forge or one of its ancestors, judged on the branch as
+   * fetched from the forge now (never a local ref). `tip` is null when the forge has no such branch.
+   */
+  branchContains(repoDir: string, branch: string, sha: string): Promise<RemoteBranchContains>;
   /** Finds the pull request for `branch`, or opens one. */
   openPullRequest(input: OpenPullRequestInput): Promise<PullRequestRef>;
   findPullRequest(branch: string): Promise<PullRequestRef | null>;

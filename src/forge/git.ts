@@ -1,4 +1,7 @@
 import { execFile } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { ForgeError } from './forge-error.js';
 import { redactSecrets } from './push-auth.js';
 
@@ -155,4 +158,53 @@ export async function pushBranch(cwd: string, remote: string, branch: string, sh
     throw e;
   }
   return { pushed: true };
+}
+
+/** The answer of `remoteBranchContains`: the branch's tip as the remote has it (null: no such branch). */
+export interface RemoteBranchContains {
+  tip: string | null;
+  /** True when the commit is the tip or one of its ancestors. */
+  contains: boolean;
+}
+
+/**
+ * Whether COMMIT is on BRANCH as REMOTE has it right now: the tip, or one of its ancestors.
+ *
+ * Threat: the local repository holds whatever anyone put there (unmerged branches, stashes, dangling
+ * commits, a local `main` ahead of the forge). So nothing local is consulted: the branch is fetched
+ * from the remote into a throw-away repository that borrows cwd's objects read-only (alternates, so
+ * objects cwd already has are not transferred again), and ancestry is walked there from the fetched
+ * tip. Objects are content-addressed, so borrowing them cannot change the answer; replace refs and
+ * commit-graph files (which could rewrite parents) are switched off. cwd itself is not written: no
+ * ref, no FETCH_HEAD, no object.
+ */
+export async function remoteBranchContains(cwd: string, remote: string, branch: string, commit: string, access: RemoteAccess = {}): Promise<RemoteBranchContains> {
+  if (!isSafeBranchName(branch)) throw new ForgeError('BAD_REF', `unsafe branch name ${JSON.stringify(branch)}`);
+  if (!/^[0-9a-f]{40}([0-9a-f]{24})?$/.test(commit)) throw new ForgeError('BAD_REF', 'not a full commit id');
+  const objects = resolve(cwd, await gitText(['rev-parse', '--git-path', 'objects'], { cwd }));
+  const tmp = await mkdtemp(join(tmpdir(), 'duallane-target-'));
+  try {
+    await git(['init', '--bare', '--quiet', tmp], { cwd: tmp });
+    await writeFile(join(tmp, 'objects', 'info', 'alternates'), `${objects}\n`);
+    const isolated = { GIT_NO_REPLACE_OBJECTS: '1' };
+    const fetched = await git(['-c', 'core.commitGraph=false', 'fetch', '--quiet', '--no-tags', '--no-write-fetch-head', '--end-of-options', remote, `+refs/heads/${branch}:refs/duallane/target`], {
+      cwd: tmp,
+      ...access,
+      env: { ...access.env, ...isolated },
+      okCodes: [128],
+    });
+    if (fetched.code !== 0) {
+      if (/couldn't find remote ref/i.test(fetched.stderr)) return { tip: null, contains: false };
+      throw new ForgeError('GIT_FAILED', `git fetch of ${branch} failed: ${firstLine(fetched.stderr)}`, { details: { exitCode: fetched.code, stderr: fetched.stderr.slice(0, 2000) } });
+    }
+    const tip = await gitText(['rev-parse', '--verify', 'refs/duallane/target^{commit}'], { cwd: tmp, env: isolated });
+    const opts = { cwd: tmp, env: isolated, okCodes: [1, 128] };
+    // A commit that is not in either object store cannot be an ancestor of the fetched tip.
+    if ((await git(['cat-file', '-e', `${commit}^{commit}`], opts)).code !== 0) return { tip, contains: false };
+    const r = await git(['-c', 'core.commitGraph=false', 'merge-base', '--is-ancestor', commit, tip], opts);
+    if (r.code === 128) throw new ForgeError('GIT_FAILED', `git merge-base failed: ${firstLine(r.stderr)}`, { details: { stderr: r.stderr.slice(0, 2000) } });
+    return { tip, contains: r.code === 0 };
+  } finally {
+    await rm(tmp, { recursive: true, force: true });
+  }
 }

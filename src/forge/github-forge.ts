@@ -1,7 +1,7 @@
 import { Octokit } from '@octokit/rest';
 import { ForgeError } from './forge-error.js';
 import type { Forge, OpenPullRequestInput, PullRequestRef } from './forge.js';
-import { pushBranch } from './git.js';
+import { pushBranch, remoteBranchContains, type RemoteBranchContains } from './git.js';
 import { NO_CREDENTIALS_ENV, gitPushTarget, tokenPushAccess, type GitPushTarget } from './push-auth.js';
 
 export interface GitHubForgeOptions {
@@ -78,6 +78,28 @@ export class GitHubForge implements Forge {
     }
   }
 
+  /**
+   * Fetches the branch from the repository with the lane's token and nothing else, as push does, and
+   * checks ancestry on the fetched tip (see remoteBranchContains).
+   */
+  async branchContains(repoDir: string, branch: string, sha: string): Promise<RemoteBranchContains> {
+    const target = this.pushTarget;
+    switch (target.kind) {
+      case 'invalid':
+        throw new ForgeError('BAD_USAGE', target.reason);
+      case 'local':
+        return remoteBranchContains(repoDir, target.path, branch, sha, { env: { ...NO_CREDENTIALS_ENV } });
+      case 'https': {
+        if (!this.token) throw new ForgeError('FORGE_UNAUTHORIZED', `fetch from ${target.url}: the lane has no GitHub token`);
+        try {
+          return await remoteBranchContains(repoDir, target.url, branch, sha, tokenPushAccess(target.url, this.token));
+        } catch (e) {
+          throw toPushError(target.url, e, 'fetch from');
+        }
+      }
+    }
+  }
+
   async findPullRequest(branch: string): Promise<PullRequestRef | null> {
     const list = await this.call(`list pull requests for ${branch}`, () =>
       this.octokit.rest.pulls.list({ owner: this.owner, repo: this.repo, head: `${this.owner}:${branch}`, state: 'all', per_page: 10 }),
@@ -149,25 +171,25 @@ export class GitHubForge implements Forge {
 }
 
 /**
- * Names the HTTP failures of an authenticated push by what the caller can do about them. git's
+ * Names the HTTP failures of an authenticated push (or fetch) by what the caller can do about them. git's
  * stderr has been redacted already (the token and its header form are `secrets` of the call).
  */
-function toPushError(url: string, e: unknown): unknown {
+function toPushError(url: string, e: unknown, what = 'push to'): unknown {
   if (!(e instanceof ForgeError) || (e.code !== 'GIT_FAILED' && e.code !== 'PUSH_REJECTED')) return e;
   const inner = e.code === 'PUSH_REJECTED' && e.cause instanceof ForgeError ? e.cause : e;
   const stderr = String(inner.details?.stderr ?? '');
   const details = { url, stderr: stderr.slice(0, 2000) };
   if (/Authentication failed|returned error: 401|could not read (Username|Password)/i.test(stderr)) {
-    return new ForgeError('FORGE_UNAUTHORIZED', `push to ${url}: the lane's token was refused (401)`, { cause: e, details });
+    return new ForgeError('FORGE_UNAUTHORIZED', `${what} ${url}: the lane's token was refused (401)`, { cause: e, details });
   }
   if (/returned error: 403|Permission to \S+ denied/i.test(stderr)) {
-    return new ForgeError('FORGE_FORBIDDEN', `push to ${url}: the lane's token may not push there (403)`, { cause: e, details });
+    return new ForgeError('FORGE_FORBIDDEN', `${what} ${url}: the lane's token may not ${what === 'push to' ? 'push' : 'read'} there (403)`, { cause: e, details });
   }
   if (/returned error: 404|Repository not found/i.test(stderr)) {
-    return new ForgeError('FORGE_NOT_FOUND', `push to ${url}: repository not found (404)`, { cause: e, details });
+    return new ForgeError('FORGE_NOT_FOUND', `${what} ${url}: repository not found (404)`, { cause: e, details });
   }
   if (/Could not resolve host|Failed to connect|Connection refused|Connection timed out/i.test(stderr)) {
-    return new ForgeError('FORGE_UNREACHABLE', `push to ${url}: git server unreachable`, { cause: e, details });
+    return new ForgeError('FORGE_UNREACHABLE', `${what} ${url}: git server unreachable`, { cause: e, details });
   }
   return e;
 }

@@ -1,7 +1,8 @@
 import { pathToFileURL } from 'node:url';
 import { ForgeError } from './forge-error.js';
 import type { Forge, LocalPullRequestRecord, OpenPullRequestInput, PullRequestRef, PullRequestStore } from './forge.js';
-import { git, pushBranch } from './git.js';
+import { git, pushBranch, remoteBranchContains, type RemoteBranchContains } from './git.js';
+import { NO_CREDENTIALS_ENV } from './push-auth.js';
 
 /** A forge on one machine: a bare repository as the remote, pull requests as records in a store. */
 export class LocalForge implements Forge {
@@ -17,6 +18,10 @@ export class LocalForge implements Forge {
 
   push(repoDir: string, branch: string, sha: string): Promise<{ pushed: boolean }> {
     return pushBranch(repoDir, this.remote, branch, sha);
+  }
+
+  branchContains(repoDir: string, branch: string, sha: string): Promise<RemoteBranchContains> {
+    return remoteBranchContains(repoDir, this.remote, branch, sha, { env: { ...NO_CREDENTIALS_ENV } });
   }
 
   async findPullRequest(branch: string): Promise<PullRequestRef | null> {

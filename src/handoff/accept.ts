@@ -14,6 +14,7 @@ import { laneOfKind, signerForLane, verifyLaneBundle } from './lane-trust.js';
 import { parsePatch } from './parse-patch.js';
 import { treeOfArtifact } from './patch-artifact.js';
 import { checkScope, type ScopeViolation } from './scope-policy.js';
+import { assertBaseOnTarget } from './base-on-target.js';
 
 export const PR_LABELS = (proposer: string) => [`lane:${proposer}`, 'handoff:verified', 'provenance:verified'];
 
@@ -62,6 +63,7 @@ const REJECTING: ReadonlySet<HandoffErrorCode> = new Set<HandoffErrorCode>([
   'LEDGER_MISMATCH',
   'REPOSITORY_MISMATCH',
   'BASE_COMMIT_MISSING',
+  'BASE_NOT_ON_TARGET',
   'SCOPE_VIOLATION',
   'PATCH_DOES_NOT_APPLY',
   'INPUT_TOO_LARGE',
@@ -104,7 +106,7 @@ async function acceptTraced(ctx: HandoffContext, lane: LaneConfig, opts: AcceptO
       const cur = await ctx.ledger.withLane(lane.name, (tx) => tx.getHandoff(id));
       if (!cur) throw new HandoffError('NOT_FOUND', `no handoff ${id}`);
       if (cur.state !== 'proposed') return finish(ctx, lane, forge, cur); // resume what is there, or report why not
-      const taken = await takeAndVerify(ctx, lane, { id });
+      const taken = await takeAndVerify(ctx, lane, forge, { id });
       if (taken) return finish(ctx, lane, forge, taken.handoff, taken.verified);
       // No longer proposed (another executor moved it meanwhile): resume from where it is now.
       const now = await ctx.ledger.withLane(lane.name, (tx) => tx.getHandoff(id));
@@ -130,7 +132,7 @@ async function acceptTraced(ctx: HandoffContext, lane: LaneConfig, opts: AcceptO
       });
       if (r !== LOCKED && r !== null) return r;
     }
-    const taken = await takeAndVerify(ctx, lane, { next: true });
+    const taken = await takeAndVerify(ctx, lane, forge, { next: true });
     if (!taken) throw new HandoffError('NOTHING_PENDING', 'no pending handoff to accept');
     const r = await withHandoffLock(ctx, lane.name, taken.handoff.id, async () => {
       const h = await ctx.ledger.withLane(lane.name, (tx) => tx.getHandoff(taken.handoff.id));
@@ -150,7 +152,7 @@ async function acceptTraced(ctx: HandoffContext, lane: LaneConfig, opts: AcceptO
  * Dying anywhere in between leaves it `proposed`, exactly as it was. Null when nothing is pending
  * (or the handoff is no longer `proposed`).
  */
-async function takeAndVerify(ctx: HandoffContext, lane: LaneConfig, target: { id: string } | { next: true }): Promise<{ handoff: Handoff; verified: Verified } | null> {
+async function takeAndVerify(ctx: HandoffContext, lane: LaneConfig, forge: Forge, target: { id: string } | { next: true }): Promise<{ handoff: Handoff; verified: Verified } | null> {
   const outcome = await ctx.ledger.withLane(lane.name, async (tx) => {
     const h = await tx.lockProposed(target);
     if (!h) return null;
@@ -158,7 +160,7 @@ async function takeAndVerify(ctx: HandoffContext, lane: LaneConfig, target: { id
     step('claimed');
     let v: Verified;
     try {
-      v = await verifyProposal(ctx, { ...h, executorLane: lane.name }, { checkExpiry: true, singleUse: false });
+      v = await verifyProposal(ctx, { ...h, executorLane: lane.name }, { checkExpiry: true, singleUse: false, forge });
     } catch (e) {
       if (e instanceof HandoffError && REJECTING.has(e.code)) {
         await rejectIn(tx, h, e);
@@ -226,7 +228,7 @@ async function finish(ctx: HandoffContext, lane: LaneConfig, forge: Forge, hando
     v = verified;
   } else {
     try {
-      v = await verifyProposal(ctx, h, { checkExpiry: h.state === 'claimed' });
+      v = await verifyProposal(ctx, h, { checkExpiry: h.state === 'claimed', forge });
     } catch (e) {
       if (e instanceof HandoffError && REJECTING.has(e.code) && h.state === 'claimed') await reject(ctx, lane.name, h, e);
       throw e;
@@ -326,11 +328,21 @@ async function finish(ctx: HandoffContext, lane: LaneConfig, forge: Forge, hando
   };
 }
 
+export interface VerifyProposalOptions {
+  checkExpiry: boolean;
+  singleUse?: boolean;
+  /**
+   * The forge whose target branch the base must be on (see base-on-target.ts). Null only for a
+   * read-only re-check that decides nothing (trace); accept always passes its forge.
+   */
+  forge: Forge | null;
+}
+
 /**
  * Every check a proposal must pass before the repository is touched. The bundle and artifact are
  * attacker-controlled; the ledger row is only the index that points at them, and must agree.
  */
-export async function verifyProposal(ctx: HandoffContext, h: Handoff, opts: { checkExpiry: boolean; singleUse?: boolean }): Promise<Verified> {
+export async function verifyProposal(ctx: HandoffContext, h: Handoff, opts: VerifyProposalOptions): Promise<Verified> {
   const checks: VerificationCheck[] = [];
   // By digest from the store only: the row's bundle_path is the proposer's to write and is never opened.
   if (!isStoreDigest(h.meta.bundleDigest)) throw new HandoffError('LEDGER_MISMATCH', `handoff ${h.id} records no bundle digest`);
@@ -378,6 +390,11 @@ export async function verifyProposal(ctx: HandoffContext, h: Handoff, opts: { ch
   checks.push({ check: 'repository', ok: true, detail: p.repository });
   if (!(await commitExists(ctx.repoDir, p.baseCommit))) throw new HandoffError('BASE_COMMIT_MISSING', `base commit ${p.baseCommit} is not in ${ctx.repoDir}`);
   checks.push({ check: 'base-commit', ok: true, detail: p.baseCommit });
+  // Before anything reads the base's tree (scope, applying): the base must be on the forge's target.
+  if (opts.forge) {
+    const { tip } = await assertBaseOnTarget(opts.forge, ctx.repoDir, p.baseCommit, p.targetBranch);
+    checks.push({ check: 'base-on-target', ok: true, detail: `${p.targetBranch} at ${tip} on the forge contains ${p.baseCommit}` });
+  }
   const patch = parsePatch(artifact);
   const changed = patch.files.map((f) => `${f.path}\0${f.digest}`).sort().join('\n');
   const signed = p.changedPaths.map((f) => `${f.path}\0${f.digest}`).sort().join('\n');

@@ -23,6 +23,7 @@ export const HANDOFF_CODES = {
   LEDGER_MISMATCH: 'rejected',
   REPOSITORY_MISMATCH: 'rejected',
   BASE_COMMIT_MISSING: 'rejected',
+  BASE_NOT_ON_TARGET: 'rejected',
   SCOPE_VIOLATION: 'rejected',
   PATCH_DOES_NOT_APPLY: 'rejected',
   STATE_CONFLICT: 'rejected',

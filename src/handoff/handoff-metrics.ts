@@ -10,6 +10,8 @@ const REASONS: Partial<Record<HandoffErrorCode, string>> = {
   REPLAY: 'replay',
   EXPIRED: 'expired',
   SCOPE_VIOLATION: 'scope_violation',
+  // A base off the target would publish history the scope policy never judged.
+  BASE_NOT_ON_TARGET: 'scope_violation',
   PATCH_DOES_NOT_APPLY: 'apply_conflict',
   BASE_COMMIT_MISSING: 'apply_conflict',
   PATCH_MALFORMED: 'malformed',

@@ -34,6 +34,7 @@ export const handoffPredicateSchema = z.strictObject({
   proposerLane: z.string().regex(LANE_RE),
   /** Where the change applies: a remote URL or a local identifier of the repository. */
   repository: z.string().min(1).max(2048),
+  /** The commit the artifact applies to; accept requires it on targetBranch at the forge (base-on-target.ts). */
   baseCommit: z.string().regex(SHA_RE),
   targetBranch: z.string().min(1).max(255),
   artifact: z.strictObject({ digest: z.string().regex(DIGEST_RE), size: z.number().int().nonnegative(), mediaType: z.literal('text/x-patch') }),

@@ -27,7 +27,7 @@ export type { HandoffContext, AcceptStep } from './handoff-context.js';
 export { propose, submit, DEFAULT_EXPIRY_MS } from './propose.js';
 export type { ProposeOptions, ProposeResult, SubmitOptions } from './propose.js';
 export { accept, verifyProposal, PR_LABELS } from './accept.js';
-export type { AcceptOptions, AcceptResult, VerificationCheck } from './accept.js';
+export type { AcceptOptions, AcceptResult, VerificationCheck, VerifyProposalOptions } from './accept.js';
 export { listHandoffs, showHandoff, traceHandoff } from './inspect.js';
 export type { HandoffView, HandoffTrace, TraceLink } from './inspect.js';
 export { LedgerPullRequestStore } from './ledger-pr-store.js';

@@ -109,7 +109,8 @@ export async function traceHandoff(ctx: HandoffContext, id: string, opts: { lane
   chain.push({ step: 'statement', ok: true, detail: `${h.statementDigest} (artifact ${h.artifactDigest})` });
   let verifiedSigner: VerifiedSigner | undefined;
   await attempt('signer', async () => {
-    const v = await verifyProposal(ctx, { ...h, executorLane: h.executorLane }, { checkExpiry: false });
+    // The signature chain, read-only; whether the base is on the forge's target was decided at accept.
+    const v = await verifyProposal(ctx, { ...h, executorLane: h.executorLane }, { checkExpiry: false, forge: null });
     verifiedSigner = v.proposerSigner;
     return `lane ${v.predicate.proposerLane}: ${verifiedSigner.kind === 'key' ? `key ${verifiedSigner.keyId.slice(0, 16)}` : verifiedSigner.identity}; ${v.checks.length} checks pass`;
   });

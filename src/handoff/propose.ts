@@ -2,8 +2,10 @@ import { randomBytes } from 'node:crypto';
 import { relative } from 'node:path';
 import { ulid } from 'ulid';
 import { attestStatement, makeStatement, parseBundleText } from '../attest/index.js';
+import { ForgeError, resolveCommit } from '../forge/index.js';
 import { LedgerError, type Handoff } from '../ledger/index.js';
-import { repositoryIdentity, type HandoffContext } from './handoff-context.js';
+import { assertBaseOnTarget, baseNotOnTarget } from './base-on-target.js';
+import { forgeFor, repositoryIdentity, type HandoffContext } from './handoff-context.js';
 import { HandoffError } from './handoff-error.js';
 import { handoffMetrics } from './handoff-metrics.js';
 import { describeProblems, HANDOFF_PREDICATE_TYPE, parseHandoffPredicate, type HandoffPredicate, type PredicateProblem } from './handoff-predicate.js';
@@ -25,6 +27,13 @@ export interface ProposeOptions {
   expiresInMs?: number;
   /** Branch the pull request targets (default: the forge's usual `main`). */
   targetBranch?: string;
+  /**
+   * Refuse a base that is not on the target branch at the forge (BASE_NOT_ON_TARGET) before the
+   * change is derived from it (default false). The HTTP API sets it: its clients do not read the
+   * server's repository, so applying their patch to a private ref would answer questions about that
+   * ref's content. The forge is read as the execute lane reads it (its token, for GitHub).
+   */
+  requireBaseOnTarget?: boolean;
 }
 
 export interface ProposeResult {
@@ -75,10 +84,22 @@ async function proposeUntraced(ctx: HandoffContext, opts: ProposeOptions): Promi
   const expiresInMs = opts.expiresInMs ?? DEFAULT_EXPIRY_MS;
   if (!(expiresInMs > 0) || expiresInMs > 30 * 24 * 3600 * 1000) throw new HandoffError('BAD_USAGE', '--expires must be between 1s and 30d');
 
+  let base = opts.base ?? 'HEAD';
+  if (opts.requireBaseOnTarget) {
+    const executor = ctx.config.lanes.find((l) => l.kind === 'execute');
+    if (!executor) throw new HandoffError('BAD_USAGE', 'no execute lane is configured: nobody could accept this proposal');
+    const forge = await forgeFor(ctx, executor.name);
+    // A name that resolves to nothing gets the same answer as a private ref: which refs exist is not told either.
+    const sha = await resolveCommit(ctx.repoDir, base).catch((e: unknown) => {
+      throw e instanceof ForgeError && e.code === 'BAD_REF' ? baseNotOnTarget(forge, base, targetBranch) : e;
+    });
+    await assertBaseOnTarget(forge, ctx.repoDir, sha, targetBranch);
+    base = sha;
+  }
   let artifact: PatchArtifact;
   let parsed: ParsedPatch;
   try {
-    artifact = opts.source.kind === 'worktree' ? await patchFromWorktree(ctx.repoDir, opts.base ?? 'HEAD') : await patchFromFile(ctx.repoDir, opts.source.bytes, opts.base ?? 'HEAD');
+    artifact = opts.source.kind === 'worktree' ? await patchFromWorktree(ctx.repoDir, base) : await patchFromFile(ctx.repoDir, opts.source.bytes, base);
     parsed = parsePatch(artifact.bytes);
   } catch (e) {
     // At proposal time a patch that does not parse or apply is the caller's input problem.

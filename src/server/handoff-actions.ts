@@ -35,6 +35,8 @@ export function handoffActions(config: DuallaneConfig, ledger: Ledger, opts: Par
         lane: i.lane,
         title: i.title,
         source: { kind: 'patch', bytes: i.patch },
+        // A remote client must not learn anything about refs it cannot read: see ProposeOptions.
+        requireBaseOnTarget: true,
         ...(i.summary !== undefined ? { summary: i.summary } : {}),
         ...(i.base !== undefined ? { base: i.base } : {}),
         ...(i.expiresInMs !== undefined ? { expiresInMs: i.expiresInMs } : {}),

@@ -198,3 +198,54 @@ describe('GitHubForge push authenticates with the lane token only', () => {
     await expect(forgeWith('', url).push(repo.dir, 'lane/claude/x', head)).rejects.toMatchObject({ code: 'FORGE_UNAUTHORIZED' });
   });
 });
+
+describe('GitHubForge target-tip check fetches with the lane token only', () => {
+  it('answers from the branch as fetched, never a local ref, and writes nothing into the clone', async () => {
+    const c0 = repo.git('rev-parse', 'HEAD');
+    repo.write('b.txt', 'b\n');
+    const c1 = repo.commitAll('on the forge');
+    repo.git('push', '-q', bare, `${c1}:refs/heads/main`);
+    // Someone else's commit lands on the forge's main; the clone does not have it.
+    const other = makeTempRepo();
+    other.git('fetch', '-q', bare, 'refs/heads/main');
+    other.git('reset', '-q', '--hard', 'FETCH_HEAD');
+    other.write('c.txt', 'c\n');
+    const c2 = other.commitAll('pushed from elsewhere');
+    other.git('push', '-q', bare, `${c2}:refs/heads/main`);
+    other.cleanup();
+    // The clone's own main moves ahead with a commit the forge never saw.
+    repo.write('local.txt', 'local only\n');
+    const local = repo.commitAll('local only');
+    const refsBefore = repo.git('for-each-ref');
+    server.requests.length = 0;
+
+    const forge = forgeWith(LANE);
+    expect(await forge.branchContains(repo.dir, 'main', c2)).toEqual({ tip: c2, contains: true });
+    expect(await forge.branchContains(repo.dir, 'main', c0)).toEqual({ tip: c2, contains: true });
+    expect(await forge.branchContains(repo.dir, 'main', local)).toEqual({ tip: c2, contains: false });
+    expect(await forge.branchContains(repo.dir, 'no-such-branch', c0)).toEqual({ tip: null, contains: false });
+
+    expect(repo.git('for-each-ref')).toBe(refsBefore);
+    expect(existsSync(join(repo.dir, '.git', 'FETCH_HEAD'))).toBe(false);
+    expect(() => repo.git('cat-file', '-e', `${c2}^{commit}`)).toThrow(); // fetched objects stayed out of the clone
+    expect(server.requests.length).toBeGreaterThan(0);
+    expect(server.requests.every((r) => r.authorization === laneHeader)).toBe(true);
+    expect(helpersRan()).toEqual([]);
+    const log = readFileSync(argvLog, 'utf8');
+    expect(log).toContain('[fetch]');
+    for (const secret of [LANE, b64(`x-access-token:${LANE}`)]) expect(log).not.toContain(secret);
+  });
+
+  it('a wrong lane token fails FORGE_UNAUTHORIZED without the token in the error', async () => {
+    const e = await forgeWith(WRONG).branchContains(repo.dir, 'main', repo.git('rev-parse', 'HEAD')).catch((x: unknown) => x);
+    expect(e).toMatchObject({ code: 'FORGE_UNAUTHORIZED', outcome: 'environment' });
+    const dump: string[] = [];
+    for (let c: unknown = e; c; c = (c as { cause?: unknown }).cause) {
+      const err = c as Error & { details?: unknown };
+      dump.push(err.message, String(err.stack), JSON.stringify(err.details ?? null));
+    }
+    for (const secret of [WRONG, b64(`x-access-token:${WRONG}`)]) expect(dump.join('\n')).not.toContain(secret);
+    expect(sawMachine()).toBe(false);
+    expect(helpersRan()).toEqual([]);
+  });
+});

@@ -6,6 +6,7 @@ import { dirname, join } from 'node:path';
 import { afterAll, afterEach, beforeAll } from 'vitest';
 import { parseJson, runCli, type CliResult } from '../support/cli.js';
 import { GIT_ENV } from '../support/git-env.js';
+import { publishToLocalForge } from '../support/local-forge.js';
 
 export { GIT_ENV };
 /** A sample repository after `duallane init` (committed), copied per test so tests do not share state. */
@@ -34,6 +35,8 @@ export async function makeTemplate(): Promise<{ dir: string; cleanup(): void }> 
   if (init.code !== 0) throw new Error(`init failed: ${init.stderr}`);
   git('add', '-A');
   git('commit', '-q', '-m', 'duallane init');
+  // The forge's main is the base every proposal must build on.
+  publishToLocalForge(dir);
   return { dir, cleanup: () => rmSync(root, { recursive: true, force: true }) };
 }
 

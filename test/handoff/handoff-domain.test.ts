@@ -10,6 +10,7 @@ import { accept, makeContext, propose, HandoffError, type HandoffContext } from 
 import { openLedger, type Ledger } from '../../src/ledger/index.js';
 import { gatePostgres } from '../support/services.js';
 import { FakeGitHub } from '../forge/fake-github.js';
+import { publishToLocalForge } from '../support/local-forge.js';
 import { GIT_ENV } from './fixture.js';
 
 // The propose/accept state machine through its module API, on real git and real ledgers.
@@ -31,6 +32,7 @@ async function setupRepo(configYaml = DEFAULT_CONFIG_YAML): Promise<{ dir: strin
   writeFileSync(join(dir, 'a.txt'), 'a\n');
   git('add', '-A');
   git('commit', '-q', '-m', 'initial');
+  publishToLocalForge(dir);
   for (const lane of ['codex', 'claude']) await generateKeyPair({ lane, outDir: join(dir, '.duallane', 'keys') });
   return { dir, git, config: await loadConfig(dir) };
 }
@@ -108,6 +110,7 @@ describe('accept (module API)', () => {
     const yaml = DEFAULT_CONFIG_YAML.replace(/forge:\n {2}kind: local.*\n {2}remote: .*\n/, `forge:\n  kind: github\n  remote: ${remoteRoot}\n  repo: acme/widgets\n  apiUrl: ${gh.url}\n`);
     expect(yaml).toContain('kind: github');
     const { dir, config } = await setupRepo(yaml);
+    publishToLocalForge(dir, { remote: remoteRoot });
     const ledger = await openLedger(config, { env: { DATABASE_URL: '' } });
     cleanups.push(() => ledger.close());
     const ctx = ctxFor(config, ledger, { GITHUB_TOKEN: 'ghs_test', GITHUB_API_URL: '' });

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeGitHub } from '../forge/fake-github.js';
+import { publishToLocalForge } from '../support/local-forge.js';
 import { makeTemplate, workspaceFrom } from './fixture.js';
 
 // The GitHub forge through the CLI: the API is a local server answering recorded GitHub shapes,
@@ -33,6 +34,7 @@ describe('duallane handoff with forge.kind: github', () => {
     const cfg = join(w.dir, 'duallane.yaml');
     writeFileSync(cfg, readFileSync(cfg, 'utf8').replace(/forge:\n {2}kind: local.*\n {2}remote: .*\n/, `forge:\n  kind: github\n  remote: ${remote}\n  repo: acme/widgets\n  apiUrl: ${gh.url}\n`));
     w.git('commit', '-q', '-am', 'use the github forge');
+    publishToLocalForge(w.dir, { remote });
     const env = { GITHUB_TOKEN: 'ghs_cli_test', GITHUB_API_URL: '' };
     gh.issueLabels.set(7, ['bug']);
     w.write('src/app.js', 'export const x = 42;\n');

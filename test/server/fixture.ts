@@ -10,6 +10,7 @@ import { createLogger, DuallaneMetrics } from '../../src/observability/index.js'
 import { buildServer, DEFAULT_TOKEN_FILE, TokenStore, type ServerOptions } from '../../src/server/index.js';
 import { runCli } from '../support/cli.js';
 import { GIT_ENV } from '../support/git-env.js';
+import { publishToLocalForge } from '../support/local-forge.js';
 
 export { GIT_ENV };
 /** A sample git repository after `duallane init` (committed); copy it per test with `workspace`. */
@@ -27,6 +28,8 @@ export async function makeTemplate(): Promise<{ dir: string; cleanup(): void }> 
   if (init.code !== 0) throw new Error(`init failed: ${init.stderr}`);
   git('add', '-A');
   git('commit', '-q', '-m', 'duallane init');
+  // The forge's main is the base every proposal must build on.
+  publishToLocalForge(dir);
   return { dir, cleanup: () => rmSync(root, { recursive: true, force: true }) };
 }
 
