@@ -35,6 +35,11 @@ export interface LaneMcpOptions {
    * the CLI opens it per call there (two lanes' servers then share it); on PostgreSQL it stays open.
    */
   withContext: <T>(fn: (ctx: HandoffContext) => Promise<T>) => Promise<T>;
+  /**
+   * A remote caller (HTTP): proposals must name a base on the forge's target branch before the patch
+   * is even applied, as the HTTP API's propose does, so the server's private refs are no oracle.
+   */
+  remote?: boolean;
 }
 
 export const PROPOSE_TOOLS = ['propose_handoff', 'list_handoffs', 'show_handoff', 'trace_handoff', 'check_scope'] as const;
@@ -84,7 +89,7 @@ export function buildLaneMcpServer(opts: LaneMcpOptions): McpServer {
       }),
   );
 
-  if (lane.kind === 'propose') registerProposeTools(server, using, opts.config, lane);
+  if (lane.kind === 'propose') registerProposeTools(server, using, opts.config, lane, opts.remote === true);
   else registerExecuteTools(server, using, lane);
 
   server.registerResource(
@@ -113,7 +118,7 @@ export function buildLaneMcpServer(opts: LaneMcpOptions): McpServer {
 
 type Using = LaneMcpOptions['withContext'];
 
-function registerProposeTools(server: McpServer, using: Using, config: DuallaneConfig, lane: LaneConfig): void {
+function registerProposeTools(server: McpServer, using: Using, config: DuallaneConfig, lane: LaneConfig, remote: boolean): void {
   server.registerTool(
     'propose_handoff',
     {
@@ -128,6 +133,7 @@ function registerProposeTools(server: McpServer, using: Using, config: DuallaneC
         const r = await using((ctx) => propose(ctx, {
           lane: lane.name,
           title: a.title,
+          ...(remote ? { requireBaseOnTarget: true } : {}),
           ...(a.summary !== undefined ? { summary: a.summary } : {}),
           ...(a.base !== undefined ? { base: a.base } : {}),
           ...(a.targetBranch !== undefined ? { targetBranch: a.targetBranch } : {}),

@@ -13,7 +13,7 @@ import { ServerError } from './server-error.js';
 export function registerMcpRoutes(app: FastifyInstance, ctx: ServerContext): void {
   app.post('/mcp', { bodyLimit: ctx.handoffBodyLimit }, async (req, reply) => {
     const lane = requireLane(await ctx.auth(req)).lane;
-    const server = buildLaneMcpServer({ config: ctx.config, lane, withContext: (fn) => fn(ctx.handoffContext) });
+    const server = buildLaneMcpServer({ config: ctx.config, lane, withContext: (fn) => fn(ctx.handoffContext), remote: true });
     const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true });
     reply.hijack();
     reply.raw.on('close', () => {
