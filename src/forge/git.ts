@@ -165,7 +165,16 @@ export interface RemoteBranchContains {
   tip: string | null;
   /** True when the commit is the tip or one of its ancestors. */
   contains: boolean;
+  /**
+   * When contained: the paths that differ between the commit and the tip (what the target gained
+   * since), at most MAX_MOVED_PATHS of them; `movedTruncated` says there were more. A branch whose
+   * parent is the commit carries the commit's version of each of these paths.
+   */
+  movedPaths: string[];
+  movedTruncated: boolean;
 }
+
+export const MAX_MOVED_PATHS = 10_000;
 
 /**
  * Whether COMMIT is on BRANCH as REMOTE has it right now: the tip, or one of its ancestors.
@@ -194,16 +203,21 @@ export async function remoteBranchContains(cwd: string, remote: string, branch: 
       okCodes: [128],
     });
     if (fetched.code !== 0) {
-      if (/couldn't find remote ref/i.test(fetched.stderr)) return { tip: null, contains: false };
+      if (/couldn't find remote ref/i.test(fetched.stderr)) return { tip: null, contains: false, movedPaths: [], movedTruncated: false };
       throw new ForgeError('GIT_FAILED', `git fetch of ${branch} failed: ${firstLine(fetched.stderr)}`, { details: { exitCode: fetched.code, stderr: fetched.stderr.slice(0, 2000) } });
     }
     const tip = await gitText(['rev-parse', '--verify', 'refs/duallane/target^{commit}'], { cwd: tmp, env: isolated });
     const opts = { cwd: tmp, env: isolated, okCodes: [1, 128] };
     // A commit that is not in either object store cannot be an ancestor of the fetched tip.
-    if ((await git(['cat-file', '-e', `${commit}^{commit}`], opts)).code !== 0) return { tip, contains: false };
+    const none = { movedPaths: [], movedTruncated: false };
+    if ((await git(['cat-file', '-e', `${commit}^{commit}`], opts)).code !== 0) return { tip, contains: false, ...none };
     const r = await git(['-c', 'core.commitGraph=false', 'merge-base', '--is-ancestor', commit, tip], opts);
-    if (r.code === 128) throw new ForgeError('GIT_FAILED', `git merge-base failed: ${firstLine(r.stderr)}`, { details: { stderr: r.stderr.slice(0, 2000) } });
-    return { tip, contains: r.code === 0 };
+    if (r.code === 128) throw new ForgeError('GIT_FAILED', 'git merge-base failed', { details: { stderr: r.stderr.slice(0, 2000) } });
+    if (r.code !== 0) return { tip, contains: false, ...none };
+    if (tip === commit) return { tip, contains: true, ...none };
+    const diff = await git(['diff', '--no-renames', '--no-ext-diff', '--no-textconv', '--name-only', '-z', commit, tip, '--'], { cwd: tmp, env: isolated });
+    const paths = diff.stdout.toString('utf8').split('\0').filter((x) => x !== '');
+    return { tip, contains: true, movedPaths: paths.slice(0, MAX_MOVED_PATHS), movedTruncated: paths.length > MAX_MOVED_PATHS };
   } finally {
     await rm(tmp, { recursive: true, force: true });
   }

@@ -388,19 +388,26 @@ export async function verifyProposal(ctx: HandoffContext, h: Handoff, opts: Veri
   }
   if (p.repository !== repositoryIdentity(ctx.config)) throw new HandoffError('REPOSITORY_MISMATCH', `proposal is for ${p.repository}, this repository is ${repositoryIdentity(ctx.config)}`);
   checks.push({ check: 'repository', ok: true, detail: p.repository });
-  if (!(await commitExists(ctx.repoDir, p.baseCommit))) throw new HandoffError('BASE_COMMIT_MISSING', `base commit ${p.baseCommit} is not in ${ctx.repoDir}`);
-  checks.push({ check: 'base-commit', ok: true, detail: p.baseCommit });
   // Before anything reads the base's tree (scope, applying): the base must be on the forge's target.
+  // First, so that a commit missing here is refused like one off the target (no oracle of what the
+  // executor's object store holds).
+  let moved: { paths: string[]; truncated: boolean } = { paths: [], truncated: false };
   if (opts.forge) {
-    const { tip } = await assertBaseOnTarget(opts.forge, ctx.repoDir, p.baseCommit, p.targetBranch);
+    const { tip, movedPaths, movedTruncated } = await assertBaseOnTarget(opts.forge, ctx.repoDir, p.baseCommit, p.targetBranch);
+    moved = { paths: movedPaths, truncated: movedTruncated };
     checks.push({ check: 'base-on-target', ok: true, detail: `${p.targetBranch} at ${tip} on the forge contains ${p.baseCommit}` });
   }
+  if (!(await commitExists(ctx.repoDir, p.baseCommit))) throw new HandoffError('BASE_COMMIT_MISSING', `base commit ${p.baseCommit} is not in the executor's repository`);
+  checks.push({ check: 'base-commit', ok: true, detail: p.baseCommit });
   const patch = parsePatch(artifact);
   const changed = patch.files.map((f) => `${f.path}\0${f.digest}`).sort().join('\n');
   const signed = p.changedPaths.map((f) => `${f.path}\0${f.digest}`).sort().join('\n');
   if (changed !== signed) throw new HandoffError('LEDGER_MISMATCH', 'the changed paths and digests in the predicate differ from the artifact');
   const execLane = ctx.config.lanes.find((l) => l.name === (h.executorLane ?? lane0(ctx)))!;
-  const violations: ScopeViolation[] = checkScope(patch, execLane.scope);
+  // What is pushed differs from the forge's tip by the patch AND by every path the target changed since
+  // the base (the branch carries the base's version of those): an old workflow or CI file would run on
+  // push. Those paths are judged by the path rules too (not the size limits: they are the target's own).
+  const violations: ScopeViolation[] = [...checkScope(patch, execLane.scope), ...checkMovedPaths(moved, execLane.scope)];
   if (violations.length > 0) {
     throw new HandoffError('SCOPE_VIOLATION', `${violations.length} scope violation(s): ${violations.map((x) => `${x.code}${x.path ? ` ${x.path}` : ''}`).join(', ')}`, { details: { violations } });
   }
@@ -503,4 +510,13 @@ function verificationSummary(h: Handoff, v: Verified, commit: string): string {
     '',
     `Commit \`${commit}\` (tree \`${v.tree}\`), base \`${v.predicate.baseCommit}\`.`,
   ].join('\n');
+}
+
+/** The path rules over the paths the target branch changed since the base (see verifyProposal). */
+function checkMovedPaths(moved: { paths: string[]; truncated: boolean }, scope: LaneConfig['scope']): ScopeViolation[] {
+  if (moved.truncated) return [{ code: 'TOO_MANY_FILES', message: 'the target branch changed too many paths since the base: propose on its tip' }];
+  if (moved.paths.length === 0) return [];
+  const files = moved.paths.map((path) => ({ path, status: 'modified' as const, oldMode: null, newMode: null, oldBlob: null, newBlob: null, binary: false, symlink: false, submodule: false, added: 0, removed: 0, digest: '' }));
+  const unlimited = { ...scope, maxFiles: Number.MAX_SAFE_INTEGER, maxChangedLines: Number.MAX_SAFE_INTEGER };
+  return checkScope({ files, added: 0, removed: 0 }, unlimited).map((v) => ({ ...v, message: `${v.message} (changed on the target since the base; propose on its tip)` }));
 }

@@ -17,16 +17,24 @@ import { HandoffError } from './handoff-error.js';
  * nothing about what the base contains. It comes before anything reads the base's tree (scope,
  * applying the patch), so how a patch fares against a private ref cannot be learnt either.
  */
-export async function assertBaseOnTarget(forge: Forge, repoDir: string, baseCommit: string, targetBranch: string): Promise<{ tip: string }> {
+export async function assertBaseOnTarget(
+  forge: Forge,
+  repoDir: string,
+  baseCommit: string,
+  targetBranch: string,
+  opts: { label?: string } = {},
+): Promise<{ tip: string; movedPaths: string[]; movedTruncated: boolean }> {
   const r = await forge.branchContains(repoDir, targetBranch, baseCommit);
-  if (r.tip === null) {
-    throw new HandoffError('BASE_NOT_ON_TARGET', `the target branch ${targetBranch} does not exist on the forge (${forge.kind})`, { details: { base: baseCommit, targetBranch } });
-  }
-  if (!r.contains) throw baseNotOnTarget(forge, baseCommit, targetBranch);
-  return { tip: r.tip };
+  // A missing target branch is refused in the same words: which branches exist is not told either.
+  if (r.tip === null || !r.contains) throw baseNotOnTarget(forge, opts.label ?? baseCommit, targetBranch);
+  return { tip: r.tip, movedPaths: r.movedPaths, movedTruncated: r.movedTruncated };
 }
 
-/** The refusal, worded the same whether the base is a commit off the target or names nothing at all. */
+/**
+ * The refusal, worded the same whether the base is a commit off the target, names nothing at all, or
+ * the target branch does not exist. BASE names what the caller gave (never a commit id resolved from
+ * it: that would tell a remote caller the ids of private refs).
+ */
 export function baseNotOnTarget(forge: Forge, base: string, targetBranch: string): HandoffError {
   return new HandoffError('BASE_NOT_ON_TARGET', `base ${base} is neither the tip of ${targetBranch} on the forge (${forge.kind}) nor one of its ancestors`, {
     details: { base, targetBranch },

@@ -90,10 +90,15 @@ async function proposeUntraced(ctx: HandoffContext, opts: ProposeOptions): Promi
     if (!executor) throw new HandoffError('BAD_USAGE', 'no execute lane is configured: nobody could accept this proposal');
     const forge = await forgeFor(ctx, executor.name);
     // A name that resolves to nothing gets the same answer as a private ref: which refs exist is not told either.
+    // A name that resolves to nothing still costs the forge fetch, and every refusal names what the
+    // caller sent: neither the answer nor its timing tells which refs exist or what they point at.
+    const label = base;
     const sha = await resolveCommit(ctx.repoDir, base).catch((e: unknown) => {
-      throw e instanceof ForgeError && e.code === 'BAD_REF' ? baseNotOnTarget(forge, base, targetBranch) : e;
+      if (e instanceof ForgeError && e.code === 'BAD_REF') return null;
+      throw e;
     });
-    await assertBaseOnTarget(forge, ctx.repoDir, sha, targetBranch);
+    await assertBaseOnTarget(forge, ctx.repoDir, sha ?? '0'.repeat(40), targetBranch, { label });
+    if (sha === null) throw baseNotOnTarget(forge, label, targetBranch);
     base = sha;
   }
   let artifact: PatchArtifact;

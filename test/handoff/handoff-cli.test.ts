@@ -143,7 +143,7 @@ describe('duallane handoff (CLI)', () => {
     expect({ exit: foreign.r.code, code: foreign.data.error?.code }).toEqual({ exit: 1, code: 'UNTRUSTED_SIGNER' });
   }, 400_000);
 
-  it('rejects a base commit the executor does not have, and a proposal for another repository', async () => {
+  it('rejects a base commit nobody published, and a proposal for another repository', async () => {
     const w = ws();
     // The proposer works in a clone with a commit the executor's repository lacks.
     const clone = join(w.dir, '..', 'clone');
@@ -155,7 +155,9 @@ describe('duallane handoff (CLI)', () => {
     writeFileSync(join(clone, 'src', 'app.js'), 'export const x = 9;\n');
     const p = await w.json(['handoff', 'propose', '--lane', 'codex', '--title', 'from clone', '--repo', clone]);
     expect(p.r.code).toBe(0);
-    await expectRejected(w, p.data.id, 'BASE_COMMIT_MISSING');
+    // Not on the forge's target either: refused as off-target, before the executor's own object store
+    // is consulted (no oracle of what it holds).
+    await expectRejected(w, p.data.id, 'BASE_NOT_ON_TARGET');
 
     w.write('src/app.js', 'export const x = 10;\n');
     const q = await w.propose('elsewhere');

@@ -147,6 +147,25 @@ describe('base commit off the forge target (CLI)', () => {
     expect(w.git(...remote, 'merge-base', c1, b.data.commit)).toBe(c0);
     expect(w.git(...remote, 'diff', '--name-only', `${c1}...${b.data.commit}`)).toBe('src/app.js');
   }, 400_000);
+
+  it('an older ancestor whose tree still has a workflow the target has since removed', async () => {
+    const w = ws();
+    // c0 on the forge carries a workflow that runs on push; main removes it later.
+    w.write('.github/workflows/leaky.yml', 'on: push\njobs: { x: { runs-on: ubuntu-latest, steps: [{ run: "echo $SECRET" }] } }\n');
+    w.git('add', '-A');
+    w.git('commit', '-q', '-m', 'old workflow');
+    const c0 = publishToLocalForge(w.dir);
+    w.git('rm', '-q', '.github/workflows/leaky.yml');
+    w.git('commit', '-q', '-m', 'remove the workflow');
+    publishToLocalForge(w.dir);
+    // The patch itself is harmless, but the branch pushed on c0 would bring the workflow back.
+    const old = await proposePatch(w, c0, 9);
+    const a = await w.json(['handoff', 'accept', old.id, '--lane', 'claude']);
+    expect(a.r.code, a.r.stderr).toBe(1);
+    expect(a.data.error.code).toBe('SCOPE_VIOLATION');
+    expect(a.data.error.details.violations).toContainEqual(expect.objectContaining({ code: 'WORKFLOW_CHANGE', path: '.github/workflows/leaky.yml' }));
+    expect(forgeRefs(w)).toBe('refs/heads/main');
+  }, 400_000);
 });
 
 describe('base commit off the forge target (HTTP API)', () => {
@@ -177,6 +196,8 @@ describe('base commit off the forge target (HTTP API)', () => {
       const r = await w.app.inject({ method: 'POST', url: '/v1/handoffs', headers: bearer(codex), payload: { title: 'publish', base: ref, patch } });
       answers.push([r.statusCode, (r.json() as any).error?.code]);
       expectNoLeak(r.body);
+      // The refusal names what was sent, never the commit a private name resolves to.
+      if (ref !== base) expect(r.body).not.toContain(base);
     }
     expect(answers).toEqual(Array(5).fill([422, 'BASE_NOT_ON_TARGET']));
     const listed = await w.app.inject({ url: '/v1/handoffs', headers: bearer(claude) });
