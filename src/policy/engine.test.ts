@@ -113,16 +113,16 @@ describe('foreach', () => {
     expect(await results(policy([rule]), pod([{ name: 'a', image: 'trusted-registry.io/a' }, { name: 'b', image: 'docker.io/b' }]))).toEqual([['trusted', 'fail']]);
   });
 
-  it('deny per element with element and elementIndex; empty list skips', async () => {
+  it('deny per element with element and elementIndex; an empty list gives no rule response (Kyverno 1.19)', async () => {
     const rule: Rule = { name: 'names', match: matchPod, validate: { foreach: [{ list: 'request.object.spec.containers', deny: { conditions: { any: [{ key: '{{ element.name }}-{{ elementIndex }}', operator: 'Equals', value: 'bad-1' }] } } }] } };
     expect(await results(policy([rule]), pod([{ name: 'ok' }, { name: 'bad' }]))).toEqual([['names', 'fail']]);
     expect(await results(policy([rule]), pod([{ name: 'bad' }, { name: 'ok' }]))).toEqual([['names', 'pass']]);
-    expect(await results(policy([rule]), pod([]))).toEqual([['names', 'skip']]);
+    expect(await results(policy([rule]), pod([]))).toEqual([]);
   });
 
-  it('per-element preconditions skip elements; all skipped gives skip', async () => {
+  it('per-element preconditions skip elements; all skipped gives no rule response', async () => {
     const rule: Rule = { name: 'pre', match: matchPod, validate: { foreach: [{ list: 'request.object.spec.containers', preconditions: { all: [{ key: '{{ element.name }}', operator: 'Equals', value: 'side*' }] }, pattern: { image: '!*:latest' } }] } };
-    expect(await results(policy([rule]), pod([{ name: 'main', image: 'a:latest' }]))).toEqual([['pre', 'skip']]);
+    expect(await results(policy([rule]), pod([{ name: 'main', image: 'a:latest' }]))).toEqual([]);
     expect(await results(policy([rule]), pod([{ name: 'main', image: 'a:latest' }, { name: 'sidecar', image: 'b:latest' }]))).toEqual([['pre', 'fail']]);
     expect(await results(policy([rule]), pod([{ name: 'sidecar', image: 'b:1' }]))).toEqual([['pre', 'pass']]);
   });

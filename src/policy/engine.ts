@@ -293,7 +293,9 @@ function validateForEach(rule: Rule, foreachList: ForEachValidation[], ctx: Eval
     if (outcome && outcome.status !== 'pass') return outcome;
     applied += count;
   }
-  if (applied === 0) return { status: 'skip', message: 'rule skipped' };
+  // Kyverno 1.19 (checked by test/interop/kyverno-differential.test.ts): a foreach that applies to no
+  // element produces no rule response at all, so the resource is not reported for the rule.
+  if (applied === 0) return undefined;
   return { status: 'pass', message: 'rule passed' };
 }
 
