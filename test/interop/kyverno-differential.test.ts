@@ -90,7 +90,7 @@ describe.skipIf(!hasKyverno)('differential: duallane policy apply agrees with ky
       const kinds = new Map<string, number>();
       for (const x of unexplained) {
         const [p, r] = x.key.split('|');
-        const c = `${p}/${r.replace(/^autogen-(cronjob-)?/, '')}: kyverno ${x.kyverno} vs duallane ${x.duallane}`;
+        const c = `${p}/${(r ?? '').replace(/^autogen-(cronjob-)?/, '')}: kyverno ${x.kyverno} vs duallane ${x.duallane}`;
         kinds.set(c, (kinds.get(c) ?? 0) + 1);
       }
       for (const [c, n] of kinds) console.log(`  ${n} x ${c}`);
