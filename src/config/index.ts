@@ -2,7 +2,7 @@ export { DuallaneError, InputError, EXIT_CODES, isDuallaneError } from './dualla
 export type { ErrorOutcome, InputErrorCode } from './duallane-error.js';
 export { ConfigError } from './config-error.js';
 export type { ConfigErrorCode } from './config-error.js';
-export { configFileSchema, laneSchema, identitySchema, scopeSchema, ledgerSchema, forgeSchema } from './schema.js';
+export { configFileSchema, laneSchema, identitySchema, scopeSchema, ledgerSchema, forgeSchema, DEFAULT_CI_PATHS } from './schema.js';
 export type {
   ConfigFile,
   DuallaneConfig,
