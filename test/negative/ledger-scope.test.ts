@@ -128,15 +128,17 @@ describe('negative: changes to paths CI executes (through the CLI)', () => {
     expect(await accept(w, p.id)).toEqual({ exit: 1, code: 'SCOPE_VIOLATION', violations: [`WORKFLOW_CHANGE:${path}`] });
   }, 400_000);
 
+  /** Puts GLOB first in the execute lane's scope.ciPaths (its policy is the one accept applies). */
+  function listInExecuteLane(w: Workspace, glob: string) {
+    const cfg = join(w.dir, 'duallane.yaml');
+    const text = readFileSync(cfg, 'utf8');
+    const at = text.indexOf('kind: execute');
+    writeFileSync(cfg, text.slice(0, at) + text.slice(at).replace(/ciPaths: \[/, `ciPaths: ['${glob}', `));
+  }
+
   it('a path the lane config lists in scope.ciPaths counts; one it does not list is an ordinary change', async () => {
     const w = workspace();
-    const cfg = join(w.dir, 'duallane.yaml');
-    // The execute lane's policy is the one that decides: list ci/** there (keeping the defaults).
-    const text = readFileSync(cfg, 'utf8');
-    const marker = 'kind: execute';
-    const at = text.indexOf(marker);
-    const execPart = text.slice(at).replace(/ciPaths: \[/, "ciPaths: ['ci/**', ");
-    writeFileSync(cfg, text.slice(0, at) + execPart);
+    listInExecuteLane(w, 'ci/**');
     w.git('commit', '-qam', 'ci/** is executed by CI');
     w.write('ci/deploy.sh', 'echo deploy\n');
     const p = await w.propose('touch ci/deploy.sh');
@@ -147,5 +149,15 @@ describe('negative: changes to paths CI executes (through the CLI)', () => {
     const q = await w.propose('touch Makefile');
     w.git('clean', '-qfd');
     expect((await accept(w, q.id)).exit).toBe(0);
+  }, 400_000);
+
+  it('a ciPaths glob climbing out of the repository is a config error: exit 2 with file and line, nothing proposed', async () => {
+    const w = workspace();
+    listInExecuteLane(w, '../outside/**');
+    w.write('src/app.js', 'export const x = 5;\n');
+    const { r, data } = await w.json(['handoff', 'propose', '--lane', 'codex', '--title', 'x']);
+    expect({ exit: r.code, code: data.error?.code }).toEqual({ exit: 2, code: 'CONFIG_INVALID' });
+    expect(data.error.details.errors[0]).toMatchObject({ path: expect.stringMatching(/^lanes\[1\]\.scope\.ciPaths\[0\]$/), line: expect.any(Number) });
+    expect(r.stderr).not.toMatch(/\n\s+at /);
   }, 400_000);
 });
