@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { configFileSchema, type ConfigFile, type DuallaneConfig } from './schema.js';
+import { configFileSchema, DEFAULT_CI_PATHS, type ConfigFile, type DuallaneConfig } from './schema.js';
 
 export const CONFIG_FILE_NAME = 'duallane.yaml';
 
@@ -43,6 +43,8 @@ lanes:
       denied: ['.duallane/**', '.env*', '**/*.key']
       maxFiles: 50
       maxChangedLines: 2000
+      # Paths CI executes: changing one is WORKFLOW_CHANGE unless allowWorkflows (docs/handoff.md).
+      ciPaths: [${DEFAULT_CI_PATHS.map((g) => `'${g}'`).join(', ')}]
       allowWorkflows: false
       allowBinaries: false
       allowSymlinks: false
@@ -66,6 +68,8 @@ lanes:
       denied: ['.duallane/**', '.env*', '**/*.key']
       maxFiles: 50
       maxChangedLines: 2000
+      # Paths CI executes: changing one is WORKFLOW_CHANGE unless allowWorkflows (docs/handoff.md).
+      ciPaths: [${DEFAULT_CI_PATHS.map((g) => `'${g}'`).join(', ')}]
       allowWorkflows: false
       allowBinaries: false
       allowSymlinks: false
@@ -102,6 +106,7 @@ function defaultConfigFile(): ConfigFile {
       denied: ['.duallane/**', '.env*', '**/*.key'],
       maxFiles: 50,
       maxChangedLines: 2000,
+      ciPaths: [...DEFAULT_CI_PATHS],
       allowWorkflows: false,
       allowBinaries: false,
       allowSymlinks: false,

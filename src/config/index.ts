@@ -5,7 +5,7 @@ export type { BoundedReadOptions } from './bounded-read.js';
 export { escapeControl } from './terminal-text.js';
 export { ConfigError } from './config-error.js';
 export type { ConfigErrorCode } from './config-error.js';
-export { configFileSchema, laneSchema, identitySchema, scopeSchema, ledgerSchema, forgeSchema } from './schema.js';
+export { configFileSchema, laneSchema, identitySchema, scopeSchema, ledgerSchema, forgeSchema, DEFAULT_CI_PATHS } from './schema.js';
 export type {
   ConfigFile,
   DuallaneConfig,

@@ -50,6 +50,35 @@ const repoGlob = z
   .min(1)
   .refine((g) => !g.startsWith('/') && !g.split('/').includes('..'), 'must be a repository-relative glob (no leading /, no ..)');
 
+/**
+ * Paths CI runs, or that tell CI what to run, by default. A change to one is a change to what runs with
+ * CI's credentials (a credential escalation), so it is `WORKFLOW_CHANGE` unless `allowWorkflows`.
+ * In: GitHub Actions workflows and actions (`.github/actions/**` and any directory holding an
+ * `action.yml`, which `uses: ./path` runs), Dependabot's configuration (which registries it logs in to
+ * with which secrets), and the pipeline files of GitLab, CircleCI, Jenkins, Buildkite, Azure
+ * Pipelines, Travis CI and Bitbucket Pipelines. Out: files CI runs only because a workflow calls them
+ * (`Makefile`, `package.json` scripts, `.pre-commit-config.yaml`, test files): guarding those alone
+ * would promise what it cannot keep, since every source file a build compiles or a test imports runs
+ * in CI too. A repository whose privileged jobs run such a file lists it in `scope.ciPaths`.
+ */
+export const DEFAULT_CI_PATHS: readonly string[] = [
+  '.github/workflows/**',
+  '.github/actions/**',
+  '**/action.yml',
+  '**/action.yaml',
+  '.github/dependabot.yml',
+  '.github/dependabot.yaml',
+  '.gitlab-ci.yml',
+  '.gitlab/**',
+  '.circleci/**',
+  '**/Jenkinsfile',
+  '.buildkite/**',
+  'azure-pipelines.yml',
+  'azure-pipelines.yaml',
+  '.travis.yml',
+  'bitbucket-pipelines.yml',
+];
+
 export const scopeSchema = z.strictObject({
   /** Paths a proposal may touch (picomatch globs, relative to the repository root). */
   allowed: z.array(repoGlob).default(['**']),
@@ -57,7 +86,12 @@ export const scopeSchema = z.strictObject({
   denied: z.array(repoGlob).default([]),
   maxFiles: z.number().int().positive().default(50),
   maxChangedLines: z.number().int().positive().default(2000),
-  /** Whether `.github/workflows/**` may be touched (a workflow edit is a credential escalation). */
+  /**
+   * Paths CI executes (globs, matched like `allowed` but case-insensitively); the list replaces
+   * DEFAULT_CI_PATHS, so keep the defaults you still want. Example: `[..., 'ci/**', 'Makefile']`.
+   */
+  ciPaths: z.array(repoGlob).default([...DEFAULT_CI_PATHS]),
+  /** Whether paths in `ciPaths` may be touched (a change to what CI runs is a credential escalation). */
   allowWorkflows: z.boolean().default(false),
   allowBinaries: z.boolean().default(false),
   /** Whether symlinks may be added or changed (never ones escaping the repository, whatever this says). */

@@ -6,7 +6,7 @@ export type { PatchArtifact } from './patch-artifact.js';
 export { parsePatch } from './parse-patch.js';
 export type { ParsedPatch, FileChange, FileStatus, ParseLimits } from './parse-patch.js';
 export { ContentStore, DEFAULT_STORE_DIR, isStoreDigest } from './store.js';
-export { checkScope, checkPathShape, symlinkEscapes, WORKFLOW_GLOB } from './scope-policy.js';
+export { checkScope, checkPathShape, symlinkEscapes } from './scope-policy.js';
 export type { ScopeViolation, ScopeViolationCode } from './scope-policy.js';
 export {
   HANDOFF_PREDICATE_TYPE,

@@ -46,6 +46,43 @@ describe('checkScope', () => {
     expect(codes(patch(file(path)))).toContain(code);
   });
 
+  // Every default CI path is WORKFLOW_CHANGE; look-alikes and files CI runs only when called are not.
+  it.each([
+    ['.github/workflows/ci.yml', true],
+    ['.GitHub/Workflows/ci.yml', true],
+    ['.github/actions/setup/action.yml', true],
+    ['.github/actions/setup/index.js', true],
+    ['tools/release/action.yml', true],
+    ['action.yaml', true],
+    ['.github/dependabot.yml', true],
+    ['.gitlab-ci.yml', true],
+    ['.gitlab/ci/build.yml', true],
+    ['.circleci/config.yml', true],
+    ['Jenkinsfile', true],
+    ['deploy/Jenkinsfile', true],
+    ['.buildkite/pipeline.yml', true],
+    ['azure-pipelines.yml', true],
+    ['.travis.yml', true],
+    ['bitbucket-pipelines.yml', true],
+    ['Makefile', false],
+    ['.pre-commit-config.yaml', false],
+    ['package.json', false],
+    ['docs/action.yml.md', false],
+    ['.github/CODEOWNERS', false],
+  ])('default ciPaths: %s -> WORKFLOW_CHANGE %s', (path, ci) => {
+    expect(codes(patch(file(path))).includes('WORKFLOW_CHANGE')).toBe(ci);
+  });
+
+  it('ciPaths from the lane config replace the default list; allowWorkflows lets them all through', () => {
+    const custom = policy({ ciPaths: ['ci/**', 'Makefile'] });
+    expect(codes(patch(file('ci/deploy.sh')), custom)).toEqual(['WORKFLOW_CHANGE']);
+    expect(codes(patch(file('Makefile')), custom)).toEqual(['WORKFLOW_CHANGE']);
+    expect(codes(patch(file('.github/workflows/ci.yml')), custom)).toEqual([]);
+    expect(checkScope(patch(file('ci/x')), custom)[0]!.message).toContain('ci/**');
+    expect(codes(patch(file('ci/deploy.sh'), file('.gitlab-ci.yml')), policy({ ciPaths: ['ci/**'], allowWorkflows: true }))).toEqual([]);
+    expect(codes(patch(file('.github/workflows/ci.yml')), policy({ ciPaths: [] }))).toEqual([]);
+  });
+
   it('checks both sides of a rename', () => {
     expect(codes(patch(file('.github/workflows/x.yml', { oldPath: 'ok.txt' })))).toEqual(['WORKFLOW_CHANGE']);
   });

@@ -25,8 +25,6 @@ export interface ScopeViolation {
   message: string;
 }
 
-export const WORKFLOW_GLOB = '.github/workflows/**';
-
 /**
  * Checks a parsed patch against a lane's scope policy and returns every violation (empty: in scope).
  * Pure: no file system, no git. Paths are judged as the patch states them, before git normalizes
@@ -39,7 +37,8 @@ export function checkScope(patch: ParsedPatch, policy: ScopePolicy): ScopeViolat
   const opts = { dot: true, nocase: false } as const;
   const allowed = picomatch(policy.allowed.length ? policy.allowed : ['**'], opts);
   const denied = policy.denied.length ? picomatch(policy.denied, opts) : () => false;
-  const workflow = picomatch(WORKFLOW_GLOB, { dot: true, nocase: true });
+  // Case-insensitive: on a case-insensitive checkout `.GitHub/Workflows/x.yml` is the workflow file.
+  const ci = policy.ciPaths.map((glob) => ({ glob, match: picomatch(glob, { dot: true, nocase: true }) }));
 
   if (patch.files.length > policy.maxFiles) {
     out.push({ code: 'TOO_MANY_FILES', message: `${patch.files.length} files changed, the lane allows ${policy.maxFiles}` });
@@ -55,7 +54,8 @@ export function checkScope(patch: ParsedPatch, policy: ScopePolicy): ScopeViolat
       if (structural.length > 0) continue;
       if (denied(path)) out.push({ code: 'PATH_DENIED', path, message: `${path} matches a denied pattern` });
       else if (!allowed(path)) out.push({ code: 'PATH_NOT_ALLOWED', path, message: `${path} matches no allowed pattern` });
-      if (!policy.allowWorkflows && workflow(path)) out.push({ code: 'WORKFLOW_CHANGE', path, message: `${path} is a CI workflow` });
+      const ciGlob = policy.allowWorkflows ? undefined : ci.find((c) => c.match(path))?.glob;
+      if (ciGlob !== undefined) out.push({ code: 'WORKFLOW_CHANGE', path, message: `${path} is executed by CI (scope.ciPaths: ${ciGlob})` });
     }
     if (f.binary && !policy.allowBinaries) out.push({ code: 'BINARY_FILE', path: f.path, message: `${f.path} is a binary change` });
     if (f.submodule) out.push({ code: 'SUBMODULE', path: f.path, message: `${f.path} is a submodule (gitlink)` });

@@ -2,6 +2,8 @@ import type { SqlTx } from './driver.js';
 import { LedgerError, sqlState, toLedgerError } from './ledger-error.js';
 import { AUDIT_SEAL_BATCH, type HANDOFF_STATES } from './migrations.js';
 
+export { ADMIN_LANE } from './migrations.js';
+
 export type HandoffState = (typeof HANDOFF_STATES)[number];
 
 export interface NewHandoff {
@@ -190,9 +192,6 @@ function prParams(pr: PullRequestRecord, lane: string): unknown[] {
   const audit = { forge: pr.forge, number: pr.number, url: pr.url, headSha: pr.headSha };
   return [pr.handoffId, lane, pr.forge, pr.number, pr.url, pr.branch, pr.headSha, pr.state ?? 'open', JSON.stringify(pr.labels ?? []), JSON.stringify(audit)];
 }
-
-/** The lane label written by administrators (owners), who are not a lane. */
-export const ADMIN_LANE = '@admin';
 
 /**
  * Everything a lane does inside ONE transaction opened by `Ledger.withLane` (running as the lane's

@@ -556,6 +556,68 @@ const V8 = `
 -- (WHERE subject = $1): without an index every such read scanned the whole log, which only grows.
 CREATE INDEX audit_log_subject ON audit_log (subject);`;
 
+/** The lane label written by administrators (owners), who are not a lane. */
+export const ADMIN_LANE = '@admin';
+
+/**
+ * The audit row a handoff's insert or state move gets from the database when its statement wrote
+ * none, as PL/pgSQL over NEW (and OLD for a move). The application's own statements write their row
+ * in the same statement (found by the probe, so never two); anything else that creates or moves a
+ * handoff — a lane role in psql, an owner by hand — is audited here, as the role that did it.
+ * A row counts as the statement's when it names the handoff, the action `handoff.<new state>` and
+ * this transaction's time: each state is entered at most once per handoff (the transitions form no
+ * cycle), and an audit row's time is always its transaction's now() (migration 5).
+ */
+const auditUnlessWritten = (payload: string) => `IF NOT EXISTS (SELECT 1 FROM public.audit_log a
+       WHERE a.subject = NEW.id AND a.action = 'handoff.' || NEW.state AND a.created_at = pg_catalog.now()) THEN
+    INSERT INTO public.audit_log (lane, action, subject, payload)
+    VALUES (COALESCE((SELECT l.name FROM public.duallane_lanes l WHERE l.role = current_user), '${ADMIN_LANE}'), 'handoff.' || NEW.state, NEW.id,
+            jsonb_strip_nulls(${payload} || jsonb_build_object('writtenBy', 'database', 'role', current_user::text)));
+  END IF;`;
+
+// Migration 9: no role creates or moves a handoff without its audit row.
+const V9 = `
+-- The state and identity guard of migration 2, plus: a state move whose statement wrote no
+-- handoff.<state> audit row gets one here (the mover's lane, or ${ADMIN_LANE} for an owner; from, to,
+-- the columns the move changed; writtenBy 'database' and the database role). SECURITY INVOKER as
+-- before: the row is the mover's own, under its privileges and row-level security, so a role that may
+-- move a state but not write its audit row is refused the move. Still one AFTER trigger per update,
+-- without a WHEN (see migration 6).
+CREATE OR REPLACE FUNCTION duallane_handoff_guard() RETURNS trigger
+  LANGUAGE plpgsql SET search_path = pg_catalog, public
+AS $$
+BEGIN
+  IF NEW.id <> OLD.id OR NEW.proposer_lane <> OLD.proposer_lane OR NEW.statement_digest <> OLD.statement_digest
+     OR NEW.artifact_digest <> OLD.artifact_digest OR NEW.base_commit <> OLD.base_commit OR NEW.created_at <> OLD.created_at THEN
+    RAISE EXCEPTION 'handoff %: its identity, digests and base never change', OLD.id USING ERRCODE = '42501';
+  END IF;
+  IF NEW.state = OLD.state THEN
+    RETURN NULL;
+  END IF;
+  IF (OLD.state, NEW.state) NOT IN (${HANDOFF_TRANSITIONS.map(([a, b]) => `('${a}', '${b}')`).join(', ')}) THEN
+    RAISE EXCEPTION 'handoff % cannot move from % to %', OLD.id, OLD.state, NEW.state USING ERRCODE = '23514';
+  END IF;
+  ${auditUnlessWritten(`jsonb_build_object('from', jsonb_build_array(OLD.state), 'to', NEW.state,
+              'branch', CASE WHEN NEW.branch IS DISTINCT FROM OLD.branch THEN NEW.branch END,
+              'commit', CASE WHEN NEW.commit_sha IS DISTINCT FROM OLD.commit_sha THEN NEW.commit_sha END,
+              'prNumber', CASE WHEN NEW.pr_number IS DISTINCT FROM OLD.pr_number THEN NEW.pr_number END,
+              'prUrl', CASE WHEN NEW.pr_url IS DISTINCT FROM OLD.pr_url THEN NEW.pr_url END,
+              'rejectReason', CASE WHEN NEW.reject_reason IS DISTINCT FROM OLD.reject_reason THEN NEW.reject_reason END)`)}
+  RETURN NULL;
+END $$;
+
+-- A handoff inserted without its handoff.<state> row (a propose lane's plain INSERT) gets one, with
+-- the payload the application writes (digests, base, target) and the same two marks.
+CREATE FUNCTION duallane_handoff_audit_insert() RETURNS trigger
+  LANGUAGE plpgsql SET search_path = pg_catalog, public
+AS $$
+BEGIN
+  ${auditUnlessWritten(`jsonb_build_object('statementDigest', NEW.statement_digest, 'artifactDigest', NEW.artifact_digest,
+              'baseCommit', NEW.base_commit, 'targetBranch', NEW.target_branch)`)}
+  RETURN NULL;
+END $$;
+CREATE TRIGGER handoffs_audit_insert AFTER INSERT ON handoffs FOR EACH ROW EXECUTE FUNCTION duallane_handoff_audit_insert();`;
+
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: 'ledger, lanes and the hash-chained audit log', sql: V1 },
   { version: 2, name: 'handoff state machine guard', sql: V2 },
@@ -565,6 +627,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 6, name: 'pending queue index estimated as selective; sealing updates only unsealed rows; partial seq index; update guards fire after the row', sql: V6 },
   { version: 7, name: 'the queue take walks the queue index whatever the statistics say (duallane_next_pending)', sql: V7 },
   { version: 8, name: "a handoff's audit rows are found through an index on subject", sql: V8 },
+  { version: 9, name: 'a handoff created or moved without its audit row gets one from the database', sql: V9 },
 ];
 
 /** Tables of the current schema, in the order privileges are listed. */

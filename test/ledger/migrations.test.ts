@@ -113,6 +113,7 @@ describe('released migrations', () => {
     5: 'e4f904062294dd26dfe991ef528a1f6e9f8acdec61a6ea7e5b2c2c0eefa22394',
     6: '60eff2c645e3ce49553219cc00a54d40b1f6624b05ce2560d07d3ba9ce2a4c7a',
     7: '84b50a07ee1756ee047dde8f9fde4ceee6706095d173772d6b192e46086549da',
+    8: '5a8bfb6530d248af71108bd0d6b0d655bc59181536de3b280482bdfcd23cf387',
   };
   it('keep their text byte for byte', () => {
     for (const [version, checksum] of Object.entries(RELEASED)) {
