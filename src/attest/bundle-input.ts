@@ -7,16 +7,22 @@ export const MAX_BUNDLE_BYTES = 4 * 1024 * 1024;
 
 /** Reads a bundle file with a size bound before parsing; errors name the file. */
 export async function readBundleFile(path: string): Promise<unknown> {
-  let size: number;
+  const unreadable = (cause: unknown) =>
+    new AttestError('INPUT_UNREADABLE', `cannot read bundle ${path}: ${(cause as NodeJS.ErrnoException).code ?? (cause as Error).message}`, { cause });
+  let st;
   try {
-    size = (await stat(path)).size;
+    st = await stat(path);
   } catch (cause) {
-    throw new AttestError('INPUT_UNREADABLE', `cannot read bundle ${path}: ${(cause as NodeJS.ErrnoException).code ?? (cause as Error).message}`, { cause });
+    throw unreadable(cause);
   }
-  if (size > MAX_BUNDLE_BYTES) {
-    throw new AttestError('INPUT_TOO_LARGE', `bundle ${path} is ${size} bytes; the limit is ${MAX_BUNDLE_BYTES}`);
+  if (!st.isFile()) throw new AttestError('INPUT_UNREADABLE', `cannot read bundle ${path}: not a regular file`);
+  if (st.size > MAX_BUNDLE_BYTES) {
+    throw new AttestError('INPUT_TOO_LARGE', `bundle ${path} is ${st.size} bytes; the limit is ${MAX_BUNDLE_BYTES}`);
   }
-  return parseBundleText((await readFile(path)).toString('utf8'), path);
+  const text = await readFile(path, 'utf8').catch((cause: unknown) => {
+    throw unreadable(cause);
+  });
+  return parseBundleText(text, path);
 }
 
 export function parseBundleText(text: string, label = 'bundle'): unknown {

@@ -1,8 +1,9 @@
 import type { Command } from 'commander';
-import { getLane, loadConfig } from '../config/index.js';
+import { getLane } from '../config/index.js';
 import { checkGithubToken, checkKeyFiles, checkLaneEnv, type LaneFinding, type GithubTokenReport } from '../lanes/index.js';
 import { checkLaneDbPrivileges, openLedger, type DbPrivilegeReport } from '../ledger/index.js';
 import { rejectWithReport } from './lane-cli.js';
+import { loadInitializedConfig } from './cli-config.js';
 import { makePrinter } from './output.js';
 
 interface CredsOpts {
@@ -25,7 +26,7 @@ export function registerCredsCommands(program: Command): void {
     .option('--json', 'print the full report as JSON')
     .action(async (opts: CredsOpts) => {
       const out = makePrinter(Boolean(opts.json));
-      const config = await loadConfig(opts.dir ?? process.cwd());
+      const config = await loadInitializedConfig(opts.dir);
       const lane = getLane(config, opts.lane);
       const violations: LaneFinding[] = [];
       const warnings: LaneFinding[] = [];

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { loadTrustedRootFile } from '../attest/index.js';
-import { InputError, loadConfig } from '../config/index.js';
+import { InputError } from '../config/index.js';
 import { openLedger, HANDOFF_STATES, type HandoffState } from '../ledger/index.js';
 import {
   accept,
@@ -17,6 +17,8 @@ import {
   type AcceptStep,
   type HandoffContext,
 } from '../handoff/index.js';
+import { loadInitializedConfig } from './cli-config.js';
+import { describeErrno, existingDirectory } from './cli-files.js';
 import { makePrinter } from './output.js';
 
 interface Common {
@@ -37,7 +39,7 @@ export function parseDuration(s: string): number {
 
 async function readInput(path: string, what: string): Promise<Buffer> {
   const data = await readFile(path).catch((cause) => {
-    throw new InputError('INPUT_UNREADABLE', `cannot read ${what} ${path}: ${(cause as NodeJS.ErrnoException).code ?? cause}`, { cause });
+    throw new InputError('INPUT_UNREADABLE', `cannot read ${what} ${path}: ${describeErrno(cause)}`, { cause });
   });
   if (data.length > MAX_INPUT) throw new InputError('INPUT_TOO_LARGE', `${what} ${path} is larger than ${MAX_INPUT} bytes`);
   return data;
@@ -58,11 +60,12 @@ function crashHook(): ((step: AcceptStep) => void) | undefined {
 }
 
 async function withContext<T>(o: Common, lane: string | undefined, fn: (ctx: HandoffContext) => Promise<T>): Promise<T> {
-  const config = await loadConfig(resolve(o.dir));
+  const config = await loadInitializedConfig(o.dir);
+  const repoDir = o.repo ? await existingDirectory(resolve(o.repo), '--repo') : config.root;
   const trustedRoot = o.trustedRoot ? await loadTrustedRootFile(o.trustedRoot) : undefined;
   const ledger = await openLedger(config, { lane });
   try {
-    return await fn(makeContext(config, ledger, { repoDir: o.repo ? resolve(o.repo) : config.root, onStep: crashHook(), trustedRoot }));
+    return await fn(makeContext(config, ledger, { repoDir, onStep: crashHook(), trustedRoot }));
   } finally {
     await ledger.close();
   }

@@ -5,6 +5,7 @@ import type { Command } from 'commander';
 import { generateKeyPair } from '../attest/index.js';
 import { CONFIG_FILE_NAME, DEFAULT_CONFIG_YAML, InputError, loadConfig, resolveConfigPath, type DuallaneConfig, type LaneConfig } from '../config/index.js';
 import { openLedger, resolveLedgerTarget } from '../ledger/index.js';
+import { ensureDirectory } from './cli-files.js';
 import { makePrinter } from './output.js';
 
 type Action = 'created' | 'kept' | 'appended';
@@ -100,8 +101,7 @@ export function registerInitCommand(program: Command): void {
     .option('--json', 'print {"dir","steps","ledger"} as JSON')
     .action(async (opts: { dir: string; ledger: boolean; json?: boolean }) => {
       const out = makePrinter(Boolean(opts.json));
-      const root = resolve(opts.dir);
-      await mkdir(root, { recursive: true });
+      const root = await ensureDirectory(resolve(opts.dir), '--dir');
       const steps: Step[] = [{ path: join(root, CONFIG_FILE_NAME), action: await createOnce(join(root, CONFIG_FILE_NAME), DEFAULT_CONFIG_YAML) }];
       // An existing duallane.yaml is the user's: it is loaded (and validated) as it is.
       const config = await loadConfig(root, { requireFile: true });

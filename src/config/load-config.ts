@@ -18,7 +18,7 @@ export interface ConfigProblem {
 export interface LoadConfigOptions {
   /** Explicit config file; default `<dir>/duallane.yaml`. */
   file?: string;
-  /** When the file does not exist: use defaults (default) or fail. */
+  /** When the file does not exist: use defaults (default) or fail with NOT_INITIALIZED. */
   requireFile?: boolean;
 }
 
@@ -34,7 +34,10 @@ export async function loadConfig(dir: string = process.cwd(), opts: LoadConfigOp
   try {
     text = await readFile(file, 'utf8');
   } catch (cause) {
-    if ((cause as NodeJS.ErrnoException).code === 'ENOENT' && !opts.requireFile && !opts.file) return defaultConfig(root);
+    if ((cause as NodeJS.ErrnoException).code === 'ENOENT' && !opts.file) {
+      if (!opts.requireFile) return defaultConfig(root);
+      throw new ConfigError('NOT_INITIALIZED', `${root} has no ${CONFIG_FILE_NAME}: run \`duallane init --dir ${root}\` first (or give --dir the directory that holds it)`, { cause });
+    }
     throw new ConfigError('CONFIG_UNREADABLE', `cannot read ${file}: ${(cause as NodeJS.ErrnoException).code ?? 'error'}`, { cause });
   }
   return { ...parseConfigText(text, file), root, file };

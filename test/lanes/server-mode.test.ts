@@ -35,6 +35,7 @@ describe('bad input and a missing database (no services needed)', () => {
 
   it('an unreachable database exits 3 with one clear line and no stack trace', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'duallane-nodb-'));
+    await writeFile(join(dir, 'duallane.yaml'), DEFAULT_CONFIG_YAML);
     for (const args of [['db', 'migrate'], ['db', 'verify-audit'], ['creds', 'check', '--lane', 'codex', '--offline'], ['exec', '--lane', 'codex']]) {
       const r = await runCliClean([...args, '--dir', dir, ...(args[0] === 'exec' ? ['--', 'true'] : [])], { cwd: dir, env: { DATABASE_URL: 'postgres://duallane:s3cret@127.0.0.1:1/ledger' } });
       expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(3);
@@ -47,6 +48,7 @@ describe('bad input and a missing database (no services needed)', () => {
 
   it('roles apply --print-sql needs no database', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'duallane-sql-'));
+    await writeFile(join(dir, 'duallane.yaml'), DEFAULT_CONFIG_YAML);
     const r = await runCliClean(['db', 'roles', 'apply', '--print-sql', '--dir', dir], { env: { DATABASE_URL: 'postgres://x@127.0.0.1:1/none' } });
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain('GRANT SELECT, INSERT ON handoffs TO "duallane_codex";');
