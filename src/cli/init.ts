@@ -7,6 +7,7 @@ import { CONFIG_FILE_NAME, DEFAULT_CONFIG_YAML, InputError, loadConfig, resolveC
 import { openLedger, resolveLedgerTarget } from '../ledger/index.js';
 import { ensureDirectory } from './cli-files.js';
 import { makePrinter } from './output.js';
+import { initFilesToCommit } from './worktree-includes.js';
 
 type Action = 'created' | 'kept' | 'appended';
 interface Step {
@@ -98,7 +99,7 @@ export function registerInitCommand(program: Command): void {
     .description('scaffold duallane.yaml, keys for both lanes, .env.<lane>.example files and .gitignore entries (never overwrites); prepares the embedded ledger')
     .option('--dir <dir>', 'directory to initialise', process.cwd())
     .option('--no-ledger', 'do not create or migrate the embedded ledger')
-    .option('--json', 'print {"dir","steps","ledger"} as JSON')
+    .option('--json', 'print {"dir","steps","ledger","commit"} as JSON')
     .action(async (opts: { dir: string; ledger: boolean; json?: boolean }) => {
       const out = makePrinter(Boolean(opts.json));
       const root = await ensureDirectory(resolve(opts.dir), '--dir');
@@ -123,10 +124,15 @@ export function registerInitCommand(program: Command): void {
           ledger = { kind: 'server', where: 'DATABASE_URL', prepared: false };
         }
       }
-      out.result({ dir: root, steps, ledger }, () => [
+      // `handoff propose --from-worktree` proposes untracked files too: these must be committed first
+      // (propose refuses them with INIT_UNCOMMITTED), or the first proposal would carry them.
+      const commit = initFilesToCommit(config);
+      out.result({ dir: root, steps, ledger, commit }, () => [
         ...steps.map((s) => `${s.action.padEnd(8)} ${relative(root, s.path) || s.path}`),
         ...(ledger?.prepared ? [`ready    embedded ledger at ${relative(root, ledger.where)} (migrated, lane roles applied)`] : []),
         ...(ledger && !ledger.prepared ? ['next     server mode: run `duallane db migrate` and `duallane db roles apply` as the database administrator'] : []),
+        'next     commit these files before the first `handoff propose` (it proposes every uncommitted change, untracked files included):',
+        `         git add ${commit.join(' ')} && git commit -m "duallane init"`,
       ]);
     });
 }
