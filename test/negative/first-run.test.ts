@@ -50,9 +50,9 @@ describe('first run: init, commit, propose --from-worktree, accept', () => {
     expect(p.stdout).toMatch(/^ {2}includes {2}src\/app\.js \(modified, tracked\)$/m);
     expect(p.stdout).toMatch(/^ {2}includes {2}src\/new\.js \(added, untracked: not git-ignored\)$/m);
     const id = /^proposed (\S+)/m.exec(p.stdout)![1]!;
-    const a = await runCli(['handoff', 'accept', id, '--lane', 'claude', '--json'], { cwd: dir, env: GIT_ENV });
+    const a = await runCli(['handoff', 'accept', '--next', '--lane', 'claude', '--json'], { cwd: dir, env: GIT_ENV });
     expect(a.code, a.stderr).toBe(0);
-    expect(parseJson<{ state: string }>(a).state).toBe('pr_opened');
+    expect(parseJson<{ id: string; state: string }>(a)).toMatchObject({ id, state: 'pr_opened' });
   }, 300_000);
 
   it("propose refuses init's uncommitted files before signing anything (INIT_UNCOMMITTED)", async () => {
