@@ -24,7 +24,12 @@ export async function generateKeyPair(opts: GenerateKeyPairOptions): Promise<{ k
     throw new AttestError('BAD_USAGE', `lane name ${JSON.stringify(opts.lane)} must match ${LANE_RE.source}`);
   }
   const outDir = opts.outDir ?? '.duallane/keys';
-  await mkdir(outDir, { recursive: true, mode: 0o700 });
+  try {
+    await mkdir(outDir, { recursive: true, mode: 0o700 });
+  } catch (cause) {
+    // A file in the way (EEXIST, ENOTDIR) or no permission: the --out the user gave cannot hold keys.
+    throw new AttestError('INPUT_UNREADABLE', `cannot create key directory ${outDir}: ${(cause as NodeJS.ErrnoException).code ?? (cause as Error).message}`, { cause });
+  }
   const keyPath = join(outDir, `${opts.lane}.key`);
   const pubPath = join(outDir, `${opts.lane}.pub`);
   const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });

@@ -1,9 +1,17 @@
 import type { Command } from 'commander';
-import { getLane, loadConfig } from '../config/index.js';
-import { checkGithubToken, checkKeyFiles, checkLaneEnv, type LaneFinding, type GithubTokenReport } from '../lanes/index.js';
+import { getLane } from '../config/index.js';
+import { checkGithubToken, checkKeyFiles, checkLaneEnv, checkOtherLaneKeys, type LaneFinding, type GithubTokenReport } from '../lanes/index.js';
 import { checkLaneDbPrivileges, openLedger, type DbPrivilegeReport } from '../ledger/index.js';
 import { rejectWithReport } from './lane-cli.js';
+import { loadInitializedConfig } from './cli-config.js';
 import { makePrinter } from './output.js';
+
+/** Said plainly in every embedded-mode report: the limits no check in this process can lift. */
+const EMBEDDED_NOT_SEPARATED = [
+  'the ledger: one PGlite directory opened as its superuser; SET ROLE guards each lane against mistakes, not against a lane that runs RESET ROLE',
+  "files: lanes run as one OS user, so anything one lane can read or write (keys, .duallane/, the working tree) the other can too unless you move it out of reach",
+  'processes: `duallane exec` scrubs the environment only; it is not a sandbox',
+];
 
 interface CredsOpts {
   lane: string;
@@ -25,14 +33,15 @@ export function registerCredsCommands(program: Command): void {
     .option('--json', 'print the full report as JSON')
     .action(async (opts: CredsOpts) => {
       const out = makePrinter(Boolean(opts.json));
-      const config = await loadConfig(opts.dir ?? process.cwd());
+      const config = await loadInitializedConfig(opts.dir);
       const lane = getLane(config, opts.lane);
       const violations: LaneFinding[] = [];
       const warnings: LaneFinding[] = [];
 
       const env = checkLaneEnv(config, lane, process.env);
       const keys = await checkKeyFiles(config, lane);
-      violations.push(...env, ...keys);
+      const otherKeys = await checkOtherLaneKeys(config, lane);
+      violations.push(...env, ...keys, ...otherKeys);
 
       let db: DbPrivilegeReport;
       const ledger = await openLedger(config, { lane: lane.name, poolSize: 1 });
@@ -61,11 +70,19 @@ export function registerCredsCommands(program: Command): void {
         violations.push(...github.violations);
       }
 
-      const report = { lane: lane.name, kind: lane.kind, ok: violations.length === 0, violations, warnings, db, github };
+      // What one embedded ledger on one machine cannot keep apart, however clean the checks above are.
+      const embedded = warnings.some((w) => w.code === 'EMBEDDED_NOT_ISOLATED');
+      const notSeparated = embedded ? EMBEDDED_NOT_SEPARATED : [];
+      const report = { lane: lane.name, kind: lane.kind, ok: violations.length === 0, violations, warnings, notSeparated, db, github };
       const lines = () => [
         ...violations.map((v) => `violation ${v.code}: ${v.message}`),
         ...warnings.map((w) => `warning ${w.code}: ${w.message}`),
-        violations.length === 0 ? `lane ${lane.name}: credentials are exactly those of ${lane.kind === 'execute' ? 'an' : 'a'} ${lane.kind} lane` : `lane ${lane.name}: ${violations.length} violation(s)`,
+        ...notSeparated.map((n) => `embedded mode cannot separate: ${n}`),
+        violations.length > 0
+          ? `lane ${lane.name}: ${violations.length} violation(s)`
+          : embedded
+            ? `lane ${lane.name}: no violation found, but embedded mode does not separate lanes (above); run each lane as its own user or machine against PostgreSQL for that`
+            : `lane ${lane.name}: credentials are exactly those of ${lane.kind === 'execute' ? 'an' : 'a'} ${lane.kind} lane`,
       ];
       if (violations.length === 0) {
         out.result(report, lines);

@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
-import { loadConfig } from '../config/index.js';
+import type { DuallaneConfig } from '../config/index.js';
 import { Ledger, openLedger, resolveLedgerTarget, rolesSql } from '../ledger/index.js';
 import { rejectWithReport } from './lane-cli.js';
+import { loadInitializedConfig } from './cli-config.js';
 import { makePrinter } from './output.js';
 
 interface DbOpts {
@@ -10,8 +11,8 @@ interface DbOpts {
 }
 
 /** The administrator's ledger: embedded PGlite, or $DATABASE_URL (ledger.urlEnv) in server mode. */
-async function openAdminLedger(dir: string | undefined): Promise<{ ledger: Ledger; config: Awaited<ReturnType<typeof loadConfig>> }> {
-  const config = await loadConfig(dir ?? process.cwd());
+async function openAdminLedger(dir: string | undefined): Promise<{ ledger: Ledger; config: DuallaneConfig }> {
+  const config = await loadInitializedConfig(dir);
   const ledger = await Ledger.open(resolveLedgerTarget(config), { lanes: config.lanes });
   return { ledger, config };
 }
@@ -47,7 +48,7 @@ export function registerDbCommands(program: Command): void {
     .option('--json', 'print the result as JSON')
     .action(async (opts: DbOpts & { printSql?: boolean }) => {
       const out = makePrinter(Boolean(opts.json));
-      const config = await loadConfig(opts.dir ?? process.cwd());
+      const config = await loadInitializedConfig(opts.dir);
       if (opts.printSql) {
         const sql = rolesSql(config);
         out.result({ sql }, () => sql.trimEnd());
@@ -70,7 +71,7 @@ export function registerDbCommands(program: Command): void {
     .option('--json', 'print {"ok","rows","head","findings","unsealed","sealError"} as JSON')
     .action(async (opts: DbOpts & { lane?: string }) => {
       const out = makePrinter(Boolean(opts.json));
-      const config = await loadConfig(opts.dir ?? process.cwd());
+      const config = await loadInitializedConfig(opts.dir);
       const ledger = opts.lane ? await openLedger(config, { lane: opts.lane }) : await Ledger.open(resolveLedgerTarget(config), { lanes: config.lanes });
       try {
         const report = await ledger.verifyAudit();

@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
-import { getLane, loadConfig } from '../config/index.js';
+import { getLane } from '../config/index.js';
 import { runScrubbed, scrubEnv } from '../lanes/index.js';
 import { openLedger } from '../ledger/index.js';
+import { loadInitializedConfig } from './cli-config.js';
 import { makePrinter } from './output.js';
 
 export function registerExecCommand(program: Command): void {
@@ -14,7 +15,7 @@ export function registerExecCommand(program: Command): void {
     .argument('<command...>', 'the command and its arguments (after --)')
     .action(async (command: string[], opts: { lane: string; dir?: string; json?: boolean }) => {
       const out = makePrinter(Boolean(opts.json));
-      const config = await loadConfig(opts.dir ?? process.cwd());
+      const config = await loadInitializedConfig(opts.dir);
       const lane = getLane(config, opts.lane);
       // Fail before running anything if the run cannot be recorded. The ledger is closed while CMD
       // runs: an embedded (PGlite) ledger must not be open in two processes at once.

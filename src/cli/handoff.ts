@@ -16,7 +16,10 @@ import {
   type AcceptStep,
   type HandoffContext,
 } from '../handoff/index.js';
+import { loadInitializedConfig } from './cli-config.js';
+import { describeErrno, existingDirectory } from './cli-files.js';
 import { makePrinter } from './output.js';
+import { refuseUncommittedInitFiles, untrackedPaths } from './worktree-includes.js';
 
 interface Common {
   dir: string;
@@ -56,11 +59,12 @@ function crashHook(): ((step: AcceptStep) => void) | undefined {
 }
 
 async function withContext<T>(o: Common, lane: string | undefined, fn: (ctx: HandoffContext) => Promise<T>): Promise<T> {
-  const config = await loadConfig(resolve(o.dir));
+  const config = await loadInitializedConfig(o.dir);
+  const repoDir = o.repo ? await existingDirectory(resolve(o.repo), '--repo') : config.root;
   const trustedRoot = o.trustedRoot ? await loadTrustedRootFile(o.trustedRoot) : undefined;
   const ledger = await openLedger(config, { lane });
   try {
-    return await fn(makeContext(config, ledger, { repoDir: o.repo ? resolve(o.repo) : config.root, onStep: crashHook(), trustedRoot }));
+    return await fn(makeContext(config, ledger, { repoDir, onStep: crashHook(), trustedRoot }));
   } finally {
     await ledger.close();
   }
@@ -84,7 +88,7 @@ export function registerHandoffCommands(program: Command): void {
       .requiredOption('--title <title>', 'pull request title')
       .option('--summary <text>', 'longer description (pull request body)', '')
       .option('--base <ref>', 'base commit the change applies to', 'HEAD')
-      .option('--from-worktree', 'the change is the working tree against --base (default)')
+      .option('--from-worktree', 'the change is the working tree against --base (default): modified and deleted tracked files, and untracked files that are not git-ignored; commit or ignore what must not be proposed')
       .option('--patch <file>', 'the change is this patch file (git diff format), applied to --base')
       .option('--target <branch>', 'branch the pull request targets', 'main')
       .option('--expires <duration>', 'lifetime: 90s, 30m, 24h, 7d', '24h')
@@ -96,8 +100,13 @@ export function registerHandoffCommands(program: Command): void {
     const issue = o.issue === undefined ? undefined : Number(o.issue);
     if (issue !== undefined && !(Number.isInteger(issue) && issue > 0)) throw new InputError('BAD_USAGE', '--issue must be a positive issue number');
     const source = o.patch ? { kind: 'patch' as const, bytes: await readInput(o.patch, 'patch') } : { kind: 'worktree' as const };
+    let untracked = new Set<string>();
     const r = await withContext(o, o.lane, async (ctx) => {
       if (issue !== undefined && ctx.config.forge.kind !== 'github') throw new InputError('BAD_USAGE', '--issue needs forge.kind: github');
+      if (source.kind === 'worktree') {
+        untracked = await untrackedPaths(ctx.repoDir);
+        await refuseUncommittedInitFiles(ctx.config, ctx.repoDir, untracked);
+      }
       const res = await propose(ctx, { lane: o.lane, title: o.title, summary: o.summary, base: o.base, source, expiresInMs, targetBranch: o.target });
       let issueLabels: string[] | undefined;
       if (issue !== undefined) issueLabels = await (await forgeFor(ctx, o.lane)).addLabels(issue, [`lane:${o.lane}`, 'handoff:proposed']);
@@ -108,7 +117,8 @@ export function registerHandoffCommands(program: Command): void {
       `  base      ${r.baseCommit}`,
       `  artifact  ${r.artifactDigest}  ${r.artifactPath}`,
       `  bundle    ${r.statementDigest}  ${r.bundlePath}`,
-      `  paths     ${r.changedPaths.map((p) => p.path).join(', ')}`,
+      // Each path and why it is in: tracked changes, or untracked files git does not ignore.
+      ...r.changedPaths.map((p) => `  includes  ${p.path} (${p.status}, ${untracked.has(p.path) ? 'untracked: not git-ignored' : source.kind === 'patch' ? 'from --patch' : 'tracked'})`),
       `  expires   ${r.expiresAt}`,
       ...r.scopeWarnings.map((w) => `  warning   ${w.code}${w.path ? ` ${w.path}` : ''} (the execute lane will reject this)`),
     ]);

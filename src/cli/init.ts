@@ -5,7 +5,9 @@ import type { Command } from 'commander';
 import { generateKeyPair } from '../attest/index.js';
 import { CONFIG_FILE_NAME, DEFAULT_CONFIG_YAML, InputError, loadConfig, resolveConfigPath, type DuallaneConfig, type LaneConfig } from '../config/index.js';
 import { openLedger, resolveLedgerTarget } from '../ledger/index.js';
+import { ensureDirectory } from './cli-files.js';
 import { makePrinter } from './output.js';
+import { initFilesToCommit } from './worktree-includes.js';
 
 type Action = 'created' | 'kept' | 'appended';
 interface Step {
@@ -97,11 +99,10 @@ export function registerInitCommand(program: Command): void {
     .description('scaffold duallane.yaml, keys for both lanes, .env.<lane>.example files and .gitignore entries (never overwrites); prepares the embedded ledger')
     .option('--dir <dir>', 'directory to initialise', process.cwd())
     .option('--no-ledger', 'do not create or migrate the embedded ledger')
-    .option('--json', 'print {"dir","steps","ledger"} as JSON')
+    .option('--json', 'print {"dir","steps","ledger","commit"} as JSON')
     .action(async (opts: { dir: string; ledger: boolean; json?: boolean }) => {
       const out = makePrinter(Boolean(opts.json));
-      const root = resolve(opts.dir);
-      await mkdir(root, { recursive: true });
+      const root = await ensureDirectory(resolve(opts.dir), '--dir');
       const steps: Step[] = [{ path: join(root, CONFIG_FILE_NAME), action: await createOnce(join(root, CONFIG_FILE_NAME), DEFAULT_CONFIG_YAML) }];
       // An existing duallane.yaml is the user's: it is loaded (and validated) as it is.
       const config = await loadConfig(root, { requireFile: true });
@@ -123,10 +124,15 @@ export function registerInitCommand(program: Command): void {
           ledger = { kind: 'server', where: 'DATABASE_URL', prepared: false };
         }
       }
-      out.result({ dir: root, steps, ledger }, () => [
+      // `handoff propose --from-worktree` proposes untracked files too: these must be committed first
+      // (propose refuses them with INIT_UNCOMMITTED), or the first proposal would carry them.
+      const commit = initFilesToCommit(config);
+      out.result({ dir: root, steps, ledger, commit }, () => [
         ...steps.map((s) => `${s.action.padEnd(8)} ${relative(root, s.path) || s.path}`),
         ...(ledger?.prepared ? [`ready    embedded ledger at ${relative(root, ledger.where)} (migrated, lane roles applied)`] : []),
         ...(ledger && !ledger.prepared ? ['next     server mode: run `duallane db migrate` and `duallane db roles apply` as the database administrator'] : []),
+        'next     commit these files before the first `handoff propose` (it proposes every uncommitted change, untracked files included):',
+        `         git add ${commit.join(' ')} && git commit -m "duallane init"`,
       ]);
     });
 }

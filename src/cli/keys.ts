@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { generateKeyPair } from '../attest/index.js';
+import { ensureDirectory } from './cli-files.js';
 import { makePrinter } from './output.js';
 import { secretFromEnv } from './secrets.js';
 
@@ -15,7 +16,7 @@ export function registerKeysCommands(program: Command): void {
     .action(async (opts: { lane: string; out: string; passphraseEnv?: string; json?: boolean }) => {
       const out = makePrinter(Boolean(opts.json));
       const passphrase = secretFromEnv(opts.passphraseEnv, '--passphrase-env');
-      const r = await generateKeyPair({ lane: opts.lane, outDir: opts.out, passphrase });
+      const r = await generateKeyPair({ lane: opts.lane, outDir: await ensureDirectory(opts.out, '--out', 0o700), passphrase });
       out.result({ lane: opts.lane, ...r, encrypted: Boolean(passphrase) }, () => [
         `private key: ${r.keyPath}${passphrase ? ' (encrypted)' : ''}`,
         `public key:  ${r.pubPath}`,

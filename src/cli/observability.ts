@@ -1,7 +1,6 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
 import type { Command } from 'commander';
 import { DEFAULT_DASHBOARD_PATH, ObservabilityError, dashboardIsCurrent, renderDashboard } from '../observability/index.js';
+import { writeOutputFile } from './cli-files.js';
 import { makePrinter } from './output.js';
 
 export function registerObservabilityCommands(program: Command): void {
@@ -13,7 +12,7 @@ export function registerObservabilityCommands(program: Command): void {
     .option('--check', 'write nothing; exit 1 when the file differs from a fresh generation')
     .option('--stdout', 'print the JSON instead of writing a file')
     .option('--json', 'print {"file","written","current"}')
-    .action((opts: { out: string; check?: boolean; stdout?: boolean; json?: boolean }) => {
+    .action(async (opts: { out: string; check?: boolean; stdout?: boolean; json?: boolean }) => {
       const out = makePrinter(Boolean(opts.json));
       if (opts.stdout) {
         process.stdout.write(renderDashboard());
@@ -26,8 +25,7 @@ export function registerObservabilityCommands(program: Command): void {
         out.result({ ok: true, file: opts.out, written: false, current: true }, () => `${opts.out}: up to date`);
         return;
       }
-      mkdirSync(dirname(opts.out), { recursive: true });
-      writeFileSync(opts.out, renderDashboard());
+      await writeOutputFile(opts.out, renderDashboard(), '--out');
       out.result({ ok: true, file: opts.out, written: true, current: true }, () => `wrote ${opts.out}`);
     });
 }

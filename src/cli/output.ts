@@ -1,4 +1,5 @@
 import { escapeControl, isDuallaneError, EXIT_CODES } from '../config/index.js';
+import { pathErrorToInputError } from './cli-files.js';
 
 /** Where command results go. Text for people, one JSON document for machines. */
 export interface Printer {
@@ -34,9 +35,12 @@ export function progressAllowed(json: boolean): boolean {
 
 /**
  * The one top-level catch. Known errors print one line (code and message) and map to their exit
- * status; anything else is a bug and exits 70 with its stack only under DUALLANE_DEBUG.
+ * status; a file system error about a path (ENOENT, EISDIR, ENOTDIR, EACCES, ...) that escaped its
+ * call site is the user's input (exit 2, INPUT_UNREADABLE or OUTPUT_UNWRITABLE); anything else is a
+ * bug and exits 70 with its stack only under DUALLANE_DEBUG.
  */
-export function reportError(e: unknown, json: boolean): number {
+export function reportError(thrown: unknown, json: boolean): number {
+  const e = pathErrorToInputError(thrown) ?? thrown;
   if (isDuallaneError(e)) {
     const exit = EXIT_CODES[e.outcome];
     if (json) {

@@ -1,10 +1,11 @@
-import { writeFile } from 'node:fs/promises';
+import { stat, writeFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { readBundleFile, verifyBundle } from '../attest/index.js';
 import { InputError, readBoundedFile } from '../config/index.js';
 import { createPolicyBundle, MAX_BUNDLE_BYTES, readPolicyBundle } from '../policy/bundle.js';
 import { pullPolicyBundle, pushPolicyBundle } from '../policy/bundle-oci.js';
 import { parseImageReference } from '../registry/index.js';
+import { describeErrno, writeOutputFile } from './cli-files.js';
 import { makePrinter } from './output.js';
 import { getPolicyCommand } from './policy.js';
 import { addRegistryFlags, addTrustFlags, registryClientFromFlags, trustFromFlags, type RegistryFlags, type TrustFlags } from './registry-flags.js';
@@ -20,6 +21,11 @@ function createdFrom(sourceDateEpoch: string | undefined): { created?: string } 
   return { created: new Date(Number(sourceDateEpoch) * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z') };
 }
 
+/** --out must not name a directory; checked before any network or packing work. */
+async function refuseDirectoryOut(path: string): Promise<void> {
+  if ((await stat(path).catch(() => undefined))?.isDirectory()) throw new InputError('OUTPUT_UNWRITABLE', `--out ${path} is a directory; give a file path`);
+}
+
 /** `policy bundle | verify-bundle | push | pull`: the signed policy bundle's life cycle. */
 export function registerPolicyBundleCommands(program: Command): void {
   const policy = getPolicyCommand(program);
@@ -32,8 +38,9 @@ export function registerPolicyBundleCommands(program: Command): void {
     .option('--json', 'print {file, digest, size, files} as JSON')
     .action(async (dir: string, opts: { out: string; json?: boolean }) => {
       const out = makePrinter(Boolean(opts.json));
+      await refuseDirectoryOut(opts.out);
       const b = await createPolicyBundle(dir);
-      await writeFile(opts.out, b.data);
+      await writeOutputFile(opts.out, b.data, '--out');
       out.result({ ok: true, file: opts.out, digest: b.digest, size: b.data.length, files: b.files }, () => `${b.digest}  ${opts.out} (${b.files.length} files)`);
     });
 
@@ -100,11 +107,12 @@ export function registerPolicyBundleCommands(program: Command): void {
     .action(async (reference: string, opts: TrustFlags & RegistryFlags & { out: string; json?: boolean }) => {
       const out = makePrinter(Boolean(opts.json));
       const ref = parseImageReference(reference);
+      await refuseDirectoryOut(opts.out);
       const trust = await trustFromFlags(opts);
       const client = registryClientFromFlags(opts);
       const r = await pullPolicyBundle(client, ref, trust ? { trust } : {});
       const files = await readPolicyBundle(r.data);
-      await writeFile(opts.out, r.data);
+      await writeOutputFile(opts.out, r.data, '--out');
       out.result(
         { ok: true, file: opts.out, digest: r.digest, layerDigest: r.layerDigest, verified: Boolean(r.verification), ...(r.verification ? { signer: r.verification.result.signer, via: r.verification.via } : {}), files: [...files.keys()] },
         () => `${r.verification ? 'verified' : 'UNVERIFIED'} ${reference}@${r.digest} -> ${opts.out} (${files.size} files)`,

@@ -1,9 +1,10 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { InputError, loadConfig, resolveConfigPath, type DuallaneConfig } from '../config/index.js';
+import { InputError, resolveConfigPath, type DuallaneConfig } from '../config/index.js';
 import { openLedger } from '../ledger/index.js';
 import { createLogger } from '../observability/index.js';
 import { buildServer, DEFAULT_BODY_LIMIT, DEFAULT_HANDOFF_BODY_LIMIT, DEFAULT_TOKEN_FILE, ServerError, TokenStore } from '../server/index.js';
+import { loadInitializedConfig } from './cli-config.js';
 import { makePrinter } from './output.js';
 
 interface ServeFlags {
@@ -53,7 +54,7 @@ export function registerServeCommand(program: Command): void {
       const port = intFlag(f.port, '--port', 0, 65535);
       const bodyLimit = intFlag(f.bodyLimit, '--body-limit', 1024, 1024 ** 3);
       const handoffBodyLimit = intFlag(f.handoffBodyLimit, '--handoff-body-limit', 1024, 1024 ** 3);
-      const config = await loadConfig(resolve(f.dir));
+      const config = await loadInitializedConfig(f.dir);
       const logger = createLogger({ name: 'server' });
       if (f.lane !== undefined && !config.lanes.some((l) => l.name === f.lane)) throw new ServerError('LANE_UNKNOWN', `no lane ${JSON.stringify(f.lane)} in duallane.yaml`);
       // Each request runs as its token's lane (SET LOCAL ROLE). Without --lane the server holds the
@@ -112,7 +113,7 @@ export function registerServeCommand(program: Command): void {
       const o = mergedOpts<{ lane?: string; alerts?: boolean; dir: string; json?: boolean }>(cmd);
       const out = makePrinter(Boolean(o.json));
       if (Boolean(o.lane) === Boolean(o.alerts)) throw new InputError('BAD_USAGE', 'give exactly one of --lane LANE or --alerts');
-      const config = await loadConfig(resolve(o.dir));
+      const config = await loadInitializedConfig(o.dir);
       if (o.lane && !config.lanes.some((l) => l.name === o.lane)) {
         throw new ServerError('LANE_UNKNOWN', `no lane ${JSON.stringify(o.lane)} in duallane.yaml (lanes: ${config.lanes.map((l) => l.name).join(', ')})`);
       }
@@ -133,7 +134,7 @@ export function registerServeCommand(program: Command): void {
     .action(async (_o: unknown, cmd: Command) => {
       const o = mergedOpts<{ dir: string; json?: boolean }>(cmd);
       const out = makePrinter(Boolean(o.json));
-      const config = await loadConfig(resolve(o.dir));
+      const config = await loadInitializedConfig(o.dir);
       const records = await tokenStoreFor(config).list();
       const rows = records.map((r) => ({ id: r.id, kind: r.kind, lane: r.lane, laneKind: r.lane ? (config.lanes.find((l) => l.name === r.lane)?.kind ?? 'unconfigured') : null, createdAt: r.createdAt }));
       out.result({ tokens: rows }, () => (rows.length ? rows.map((r) => `${r.id}  ${r.lane ? `lane ${r.lane} (${r.laneKind})` : 'alerts'}  ${r.createdAt}`) : ['no tokens']));
@@ -148,7 +149,7 @@ export function registerServeCommand(program: Command): void {
     .action(async (id: string, _o: unknown, cmd: Command) => {
       const o = mergedOpts<{ dir: string; json?: boolean }>(cmd);
       const out = makePrinter(Boolean(o.json));
-      const config = await loadConfig(resolve(o.dir));
+      const config = await loadInitializedConfig(o.dir);
       if (!(await tokenStoreFor(config).revoke(id))) throw new ServerError('NOT_FOUND', `no token ${id}`);
       out.result({ ok: true, revoked: id }, () => `revoked ${id}`);
     });

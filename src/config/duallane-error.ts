@@ -29,7 +29,7 @@ export function isDuallaneError(e: unknown): e is DuallaneError {
 }
 
 /** Input errors raised outside any domain module (CLI flags, files that cannot be read). */
-export type InputErrorCode = 'BAD_USAGE' | 'INPUT_UNREADABLE' | 'INPUT_INVALID' | 'INPUT_TOO_LARGE' | 'ALREADY_EXISTS';
+export type InputErrorCode = 'BAD_USAGE' | 'INPUT_UNREADABLE' | 'INPUT_INVALID' | 'INPUT_TOO_LARGE' | 'OUTPUT_UNWRITABLE' | 'INIT_UNCOMMITTED' | 'ALREADY_EXISTS';
 export class InputError extends DuallaneError<InputErrorCode> {
   readonly outcome = 'usage' as const;
 }

@@ -18,7 +18,7 @@ export interface ConfigProblem {
 export interface LoadConfigOptions {
   /** Explicit config file; default `<dir>/duallane.yaml`. */
   file?: string;
-  /** When the file does not exist: use defaults (default) or fail. */
+  /** When the file does not exist: use defaults (default) or fail with NOT_INITIALIZED. */
   requireFile?: boolean;
 }
 
@@ -38,7 +38,10 @@ export async function loadConfig(dir: string = process.cwd(), opts: LoadConfigOp
     text = await readBoundedText(file, { maxBytes: MAX_CONFIG_BYTES, what: 'config' });
   } catch (e) {
     const cause = (e as Error).cause ?? e;
-    if ((cause as NodeJS.ErrnoException).code === 'ENOENT' && !opts.requireFile && !opts.file) return defaultConfig(root);
+    if ((cause as NodeJS.ErrnoException).code === 'ENOENT' && !opts.file) {
+      if (!opts.requireFile) return defaultConfig(root);
+      throw new ConfigError('NOT_INITIALIZED', `${root} has no ${CONFIG_FILE_NAME}: run \`duallane init --dir ${root}\` first (or give --dir the directory that holds it)`, { cause });
+    }
     throw new ConfigError('CONFIG_UNREADABLE', (e as Error).message, { cause });
   }
   return { ...parseConfigText(text, file), root, file };

@@ -4,7 +4,7 @@
 export { LaneError } from './lane-error.js';
 export type { LaneErrorCode, LaneFinding } from './lane-error.js';
 export { scrubEnv, envAllowed, looksSecret, checkLaneEnv } from './lane-env.js';
-export { checkKeyFiles } from './key-files.js';
+export { checkKeyFiles, checkOtherLaneKeys } from './key-files.js';
 export { checkGithubToken, permissionsFromScopes, permissionsFromRepository } from './github-permissions.js';
 export type { GithubTokenReport } from './github-permissions.js';
 export { runScrubbed } from './run-scrubbed.js';

@@ -1,4 +1,4 @@
-import { stat } from 'node:fs/promises';
+import { open, stat } from 'node:fs/promises';
 import { resolveConfigPath, type DuallaneConfig, type LaneConfig } from '../config/index.js';
 import type { LaneFinding } from './lane-error.js';
 
@@ -24,4 +24,30 @@ export async function checkKeyFiles(config: DuallaneConfig, lane: LaneConfig): P
       }
     }
   }
+}
+
+/**
+ * Whether this process can read another lane's private key: it then holds that lane's signing
+ * identity (the propose lane could sign as the executor's applied attestation, the execute lane
+ * could sign proposals), whatever its environment says. Judged by actually opening each other
+ * lane's key file for reading, so it is as true for root and ACLs as for plain modes; a key that is
+ * absent from this machine or refused (EACCES) is out of reach. The file is never read.
+ */
+export async function checkOtherLaneKeys(config: DuallaneConfig, lane: LaneConfig): Promise<LaneFinding[]> {
+  const findings: LaneFinding[] = [];
+  for (const other of config.lanes) {
+    if (other.name === lane.name || other.identity.kind !== 'key') continue;
+    const path = resolveConfigPath(config, other.identity.privateKey);
+    const fh = await open(path, 'r').catch(() => undefined);
+    if (!fh) continue;
+    const isFile = await fh.stat().then((s) => s.isFile(), () => false);
+    await fh.close();
+    if (isFile) {
+      findings.push({
+        code: 'OTHER_LANE_KEY_READABLE',
+        message: `this process can read lane ${other.name}'s private key ${other.identity.privateKey} and so sign as ${other.name}; keep each lane's key where only that lane's user or machine can read it`,
+      });
+    }
+  }
+  return findings;
 }

@@ -52,3 +52,13 @@ export function requireLane(p: Principal): Extract<Principal, { kind: 'lane' }> 
   if (p.kind !== 'lane') throw new ServerError('FORBIDDEN', 'an alerts token may only post alerts');
   return p;
 }
+
+/**
+ * The alerts principal, or ALERTS_TOKEN_REQUIRED. Alerts are stored by fingerprint, so whoever may
+ * post them may also mark any stored alert resolved: a lane token must not, or the propose lane could
+ * silence a critical alert about itself.
+ */
+export function requireAlerts(p: Principal): Extract<Principal, { kind: 'alerts' }> {
+  if (p.kind !== 'alerts') throw new ServerError('ALERTS_TOKEN_REQUIRED', `lane ${p.lane} may not post alerts; Alertmanager posts with the alerts token (duallane serve token create --alerts)`);
+  return p;
+}

@@ -11,6 +11,7 @@ import type { DuallaneError } from '../config/index.js';
 const BY_CODE: Record<string, number> = {
   UNAUTHENTICATED: 401,
   FORBIDDEN: 403,
+  ALERTS_TOKEN_REQUIRED: 403,
   PERMISSION_DENIED: 403,
   LANE_KIND_MISMATCH: 403,
   NOT_FOUND: 404,

@@ -6,7 +6,7 @@ export type { ServerErrorCode } from './server-error.js';
 export { httpStatusOf, errorBody } from './http-status.js';
 export { TokenStore, DEFAULT_TOKEN_FILE, TOKEN_PREFIX } from './token-store.js';
 export type { TokenRecord, TokenKind, IssuedToken } from './token-store.js';
-export { authenticate, presentedToken, requireLane, requireLaneKind } from './auth.js';
+export { authenticate, presentedToken, requireAlerts, requireLane, requireLaneKind } from './auth.js';
 export type { Principal } from './auth.js';
 export { handoffActions } from './handoff-actions.js';
 export type { HandoffActions } from './handoff-actions.js';

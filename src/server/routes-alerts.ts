@@ -1,18 +1,21 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { normalizeAlertmanagerPayload } from '../observability/index.js';
 import type { ServerContext } from './build-server.js';
 import { listAlerts, storeAlerts } from './alerts-store.js';
-import { requireLane } from './auth.js';
+import { requireAlerts, requireLane } from './auth.js';
 import { alertsQuerySchema, parseOrThrow } from './request-schemas.js';
 
 /**
  * Alertmanager's webhook receiver (payload version 4). Alertmanager authenticates with
- * `http_config.authorization` (a bearer token): an alerts-only token (`serve token create --alerts`)
- * or any lane token. The body is untrusted until normalizeAlertmanagerPayload accepted all of it.
+ * `http_config.authorization` (a bearer token) and only the alerts token (`serve token create
+ * --alerts`) is accepted: lane tokens get ALERTS_TOKEN_REQUIRED (403) before the body is read. The
+ * body is untrusted until normalizeAlertmanagerPayload accepted all of it.
  */
 export function registerAlertRoutes(app: FastifyInstance, ctx: ServerContext): void {
-  app.post('/v1/alerts', async (req) => {
-    await ctx.auth(req);
+  const alertsOnly = async (req: FastifyRequest) => {
+    requireAlerts(await ctx.auth(req));
+  };
+  app.post('/v1/alerts', { onRequest: alertsOnly }, async (req) => {
     const n = normalizeAlertmanagerPayload(req.body);
     const stored = await storeAlerts(ctx.ledger, n);
     for (const a of n.alerts) {

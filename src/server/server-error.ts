@@ -9,6 +9,8 @@ export const SERVER_CODES = {
   // rejected: the request was understood and refused.
   UNAUTHENTICATED: 'rejected',
   FORBIDDEN: 'rejected',
+  /** POST /v1/alerts with a lane token: only the alerts token (`serve token create --alerts`) may write alerts. */
+  ALERTS_TOKEN_REQUIRED: 'rejected',
   NOT_FOUND: 'rejected',
   // usage: the request is malformed.
   BAD_REQUEST: 'usage',

@@ -1,4 +1,4 @@
-import { chmod, mkdtemp, readFile, stat, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -72,10 +72,38 @@ describe('duallane init and exec (embedded ledger)', () => {
     }
   });
 
-  it('creds check in embedded mode: clean lanes pass with a warning; a loose key and a stray secret fail', async () => {
-    const ok = await runCliClean(['creds', 'check', '--lane', 'claude', '--dir', dir, '--json']);
-    expect(ok.code, ok.stderr + ok.stdout).toBe(0);
-    expect(parseJson<{ warnings: { code: string }[] }>(ok).warnings.map((w) => w.code)).toContain('EMBEDDED_NOT_ISOLATED');
+  it('creds check in embedded mode: a lane that can read the other lane\'s private key is a violation, said plainly', async () => {
+    for (const [lane, other] of [['codex', 'claude'], ['claude', 'codex']] as const) {
+      const r = await runCliClean(['creds', 'check', '--lane', lane, '--dir', dir, '--json']);
+      expect(r.code, r.stderr + r.stdout).toBe(1);
+      const rep = parseJson<{ ok: boolean; violations: { code: string; message: string }[]; warnings: { code: string }[]; notSeparated: string[] }>(r);
+      expect(rep.violations.map((v) => v.code)).toEqual(['OTHER_LANE_KEY_READABLE']);
+      expect(rep.violations[0]!.message).toContain(`.duallane/keys/${other}.key`);
+      expect(rep.warnings.map((w) => w.code)).toContain('EMBEDDED_NOT_ISOLATED');
+      expect(rep.notSeparated.length).toBeGreaterThan(0);
+      const text = await runCliClean(['creds', 'check', '--lane', lane, '--dir', dir]);
+      expect(text.code).toBe(1);
+      expect(text.stdout).toMatch(/^violation OTHER_LANE_KEY_READABLE: /m);
+      expect(text.stdout).toMatch(/^embedded mode cannot separate: /m);
+      expect(text.stdout).not.toContain('credentials are exactly those');
+    }
+  });
+
+  it('creds check passes only when the other lane\'s key is out of reach, and still names what embedded mode cannot separate', async () => {
+    const claudeKey = join(dir, '.duallane/keys/claude.key');
+    const away = join(dir, 'claude.key.elsewhere');
+    await rename(claudeKey, away);
+    try {
+      const ok = await runCliClean(['creds', 'check', '--lane', 'codex', '--dir', dir]);
+      expect(ok.code, ok.stderr + ok.stdout).toBe(0);
+      expect(ok.stdout).toMatch(/^embedded mode cannot separate: /m);
+      expect(ok.stdout).not.toContain('credentials are exactly those');
+    } finally {
+      await rename(away, claudeKey);
+    }
+  });
+
+  it('creds check: a loose key and a stray secret fail', async () => {
 
     await chmod(join(dir, '.duallane/keys/codex.key'), 0o644);
     try {
@@ -84,7 +112,7 @@ describe('duallane init and exec (embedded ledger)', () => {
       });
       expect(bad.code).toBe(1);
       const codes = parseJson<{ violations: { code: string; message: string }[] }>(bad).violations.map((v) => v.code);
-      expect(codes.sort()).toEqual(['ENV_OTHER_LANE_KEY', 'ENV_SECRET_OUTSIDE_ALLOWLIST', 'KEY_FILE_MODE']);
+      expect(codes.sort()).toEqual(['ENV_OTHER_LANE_KEY', 'ENV_SECRET_OUTSIDE_ALLOWLIST', 'KEY_FILE_MODE', 'OTHER_LANE_KEY_READABLE']);
       expect(bad.stdout).not.toContain('sk-ant-');
     } finally {
       await chmod(join(dir, '.duallane/keys/codex.key'), 0o600);

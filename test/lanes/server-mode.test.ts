@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp, rename, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -35,6 +35,7 @@ describe('bad input and a missing database (no services needed)', () => {
 
   it('an unreachable database exits 3 with one clear line and no stack trace', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'duallane-nodb-'));
+    await writeFile(join(dir, 'duallane.yaml'), DEFAULT_CONFIG_YAML);
     for (const args of [['db', 'migrate'], ['db', 'verify-audit'], ['creds', 'check', '--lane', 'codex', '--offline'], ['exec', '--lane', 'codex']]) {
       const r = await runCliClean([...args, '--dir', dir, ...(args[0] === 'exec' ? ['--', 'true'] : [])], { cwd: dir, env: { DATABASE_URL: 'postgres://duallane:s3cret@127.0.0.1:1/ledger' } });
       expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(3);
@@ -47,6 +48,7 @@ describe('bad input and a missing database (no services needed)', () => {
 
   it('roles apply --print-sql needs no database', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'duallane-sql-'));
+    await writeFile(join(dir, 'duallane.yaml'), DEFAULT_CONFIG_YAML);
     const r = await runCliClean(['db', 'roles', 'apply', '--print-sql', '--dir', dir], { env: { DATABASE_URL: 'postgres://x@127.0.0.1:1/none' } });
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain('GRANT SELECT, INSERT ON handoffs TO "duallane_codex";');
@@ -79,6 +81,16 @@ describe.skipIf(!pgOk)('server mode on a fresh PostgreSQL database, each lane lo
     const init = await runCliClean(['init', '--dir', b.dir, '--no-ledger'], { env: env('admin') });
     expect(init.code, init.stderr).toBe(0);
   });
+  /** Runs `fn` with only `lane`'s private key present, as on that lane's own machine. */
+  async function asLaneMachine<T>(lane: 'codex' | 'claude', fn: () => Promise<T>): Promise<T> {
+    const other = join(b.dir, `.duallane/keys/${lane === 'codex' ? 'claude' : 'codex'}.key`);
+    await rename(other, `${other}.elsewhere`);
+    try {
+      return await fn();
+    } finally {
+      await rename(`${other}.elsewhere`, other);
+    }
+  }
   afterAll(async () => {
     await gh?.close();
     await b?.close();
@@ -101,13 +113,17 @@ describe.skipIf(!pgOk)('server mode on a fresh PostgreSQL database, each lane lo
   });
 
   it('creds check passes for each lane holding exactly its credentials', async () => {
-    const codex = await runCliClean(['creds', 'check', '--lane', 'codex', '--dir', b.dir, '--json'], { env: env('codex', { GITHUB_TOKEN: READ }) });
+    const codex = await asLaneMachine('codex', () => runCliClean(['creds', 'check', '--lane', 'codex', '--dir', b.dir, '--json'], { env: env('codex', { GITHUB_TOKEN: READ }) }));
     expect(codex.code, codex.stdout + codex.stderr).toBe(0);
     const rep = parseJson<{ db: { sessionUser: string; probes: { refused: boolean }[] }; github: { source: string } }>(codex);
     expect(rep.db.sessionUser).toBe(b.config.lanes[0]!.db.role);
     expect(rep.db.probes.every((p) => p.refused)).toBe(true);
     expect(rep.github.source).toBe('classic-scopes');
-    const claude = await runCliClean(['creds', 'check', '--lane', 'claude', '--dir', b.dir, '--json'], { env: env('claude', { GITHUB_TOKEN: FINE_PUSH }) });
+    const claude = await asLaneMachine('claude', () => runCliClean(['creds', 'check', '--lane', 'claude', '--dir', b.dir, '--json'], { env: env('claude', { GITHUB_TOKEN: FINE_PUSH }) }));
+    // Both keys on one machine: each lane could sign as the other.
+    const both = await runCliClean(['creds', 'check', '--lane', 'codex', '--dir', b.dir, '--json'], { env: env('codex', { GITHUB_TOKEN: READ }) });
+    expect(both.code).toBe(1);
+    expect(parseJson<{ violations: { code: string }[] }>(both).violations.map((v) => v.code)).toEqual(['OTHER_LANE_KEY_READABLE']);
     expect(claude.code, claude.stdout + claude.stderr).toBe(0);
     expect(parseJson<{ github: { source: string } }>(claude).github.source).toBe('repository-permissions');
   });
@@ -132,7 +148,7 @@ describe.skipIf(!pgOk)('server mode on a fresh PostgreSQL database, each lane lo
 
   it('--offline skips GitHub with a warning and makes no request', async () => {
     const before = gh.requests.length;
-    const r = await runCliClean(['creds', 'check', '--lane', 'codex', '--dir', b.dir, '--offline', '--json'], { env: env('codex', { GITHUB_TOKEN: WRITE }) });
+    const r = await asLaneMachine('codex', () => runCliClean(['creds', 'check', '--lane', 'codex', '--dir', b.dir, '--offline', '--json'], { env: env('codex', { GITHUB_TOKEN: WRITE }) }));
     expect(r.code, r.stderr).toBe(0);
     expect(parseJson<{ warnings: { code: string }[] }>(r).warnings.map((w) => w.code)).toContain('GITHUB_SKIPPED_OFFLINE');
     expect(gh.requests.length).toBe(before);

@@ -228,7 +228,7 @@ describe('POST /v1/alerts', () => {
     expect(r1.statusCode).toBe(200);
     expect(r1.json()).toMatchObject({ ok: true, received: 2, inserted: 2, updated: 0 });
     // Alertmanager repeats notifications: the same alert is updated, not duplicated.
-    const r2 = await w.app.inject({ method: 'POST', url: '/v1/alerts', headers: bearer(reader), payload: firing });
+    const r2 = await w.app.inject({ method: 'POST', url: '/v1/alerts', headers: bearer(alerts), payload: firing });
     expect(r2.json()).toMatchObject({ received: 2, inserted: 0, updated: 2 });
     const resolved = alertmanagerPayload('resolved', [{ name: 'DuallaneReplayAttempts', severity: 'critical', fingerprint: 'aa11' }]);
     const r3 = await w.app.inject({ method: 'POST', url: '/v1/alerts', headers: bearer(alerts), payload: resolved });
@@ -252,5 +252,27 @@ describe('POST /v1/alerts', () => {
     const anon = await w.app.inject({ method: 'POST', url: '/v1/alerts', payload: firing });
     expect([anon.statusCode, errorCode(anon)]).toEqual([401, 'UNAUTHENTICATED']);
     expect(await count('firing', 'critical')).toBe(2);
+  });
+  it('only the alerts token may post alerts: a lane cannot resolve a critical alert about itself', async () => {
+    const w = await ws();
+    const alerts = await w.alertsToken();
+    const codex = await w.token('codex');
+    const claude = await w.token('claude');
+    const critical = [{ name: 'DuallaneReplayAttempts', severity: 'critical', fingerprint: 'cc33' }];
+    const fired = await w.app.inject({ method: 'POST', url: '/v1/alerts', headers: bearer(alerts), payload: alertmanagerPayload('firing', critical) });
+    expect(fired.statusCode).toBe(200);
+    const auditBefore = (await w.ledger.withAdmin((tx) => tx.listAudit())).length;
+    for (const token of [codex, claude]) {
+      for (const status of ['resolved', 'firing'] as const) {
+        const r = await w.app.inject({ method: 'POST', url: '/v1/alerts', headers: bearer(token), payload: alertmanagerPayload(status, critical) });
+        expect([r.statusCode, errorCode(r)]).toEqual([403, 'ALERTS_TOKEN_REQUIRED']);
+      }
+      // Refused before the body is read: an oversized or malformed body from a lane is still a 403.
+      const big = await w.app.inject({ method: 'POST', url: '/v1/alerts', headers: { ...bearer(token), 'content-type': 'application/json' }, payload: '{' });
+      expect([big.statusCode, errorCode(big)]).toEqual([403, 'ALERTS_TOKEN_REQUIRED']);
+    }
+    const list = await w.app.inject({ url: '/v1/alerts', headers: bearer(claude) });
+    expect((list.json() as { alerts: { fingerprint: string; status: string }[] }).alerts).toEqual([expect.objectContaining({ fingerprint: 'cc33', status: 'firing' })]);
+    expect((await w.ledger.withAdmin((tx) => tx.listAudit())).length).toBe(auditBefore);
   });
 });
