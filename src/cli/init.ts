@@ -4,6 +4,7 @@ import { basename, dirname, join, relative, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { generateKeyPair } from '../attest/index.js';
 import { CONFIG_FILE_NAME, DEFAULT_CONFIG_YAML, InputError, loadConfig, resolveConfigPath, type DuallaneConfig, type LaneConfig } from '../config/index.js';
+import { git } from '../forge/index.js';
 import { openLedger, resolveLedgerTarget } from '../ledger/index.js';
 import { ensureDirectory } from './cli-files.js';
 import { makePrinter } from './output.js';
@@ -99,7 +100,7 @@ export function registerInitCommand(program: Command): void {
     .description('scaffold duallane.yaml, keys for both lanes, .env.<lane>.example files and .gitignore entries (never overwrites); prepares the embedded ledger')
     .option('--dir <dir>', 'directory to initialise', process.cwd())
     .option('--no-ledger', 'do not create or migrate the embedded ledger')
-    .option('--json', 'print {"dir","steps","ledger","commit"} as JSON')
+    .option('--json', 'print {"dir","steps","ledger","commit","publish"} as JSON')
     .action(async (opts: { dir: string; ledger: boolean; json?: boolean }) => {
       const out = makePrinter(Boolean(opts.json));
       const root = await ensureDirectory(resolve(opts.dir), '--dir');
@@ -127,12 +128,28 @@ export function registerInitCommand(program: Command): void {
       // `handoff propose --from-worktree` proposes untracked files too: these must be committed first
       // (propose refuses them with INIT_UNCOMMITTED), or the first proposal would carry them.
       const commit = initFilesToCommit(config);
-      out.result({ dir: root, steps, ledger, commit }, () => [
+      // The execute lane accepts only proposals based on the target branch as the forge has it: with
+      // the local forge, that is the bare remote init creates here, which the user publishes to.
+      let publish: string | null = null;
+      if (config.forge.kind === 'local') {
+        const remote = resolveConfigPath(config, config.forge.remote);
+        const existed = await access(join(remote, 'HEAD')).then(() => true, () => false);
+        if (!existed) {
+          await mkdir(remote, { recursive: true });
+          await git(['init', '--bare', '--quiet', remote], { cwd: remote });
+        }
+        steps.push({ path: remote, action: existed ? 'kept' : 'created' });
+        publish = `git push ${relative(root, remote) || remote} HEAD:main`;
+      }
+      out.result({ dir: root, steps, ledger, commit, publish }, () => [
         ...steps.map((s) => `${s.action.padEnd(8)} ${relative(root, s.path) || s.path}`),
         ...(ledger?.prepared ? [`ready    embedded ledger at ${relative(root, ledger.where)} (migrated, lane roles applied)`] : []),
         ...(ledger && !ledger.prepared ? ['next     server mode: run `duallane db migrate` and `duallane db roles apply` as the database administrator'] : []),
         'next     commit these files before the first `handoff propose` (it proposes every uncommitted change, untracked files included):',
         `         git add ${commit.join(' ')} && git commit -m "duallane init"`,
+        ...(publish
+          ? ['next     publish the target branch on the local forge (the execute lane accepts only proposals based on it):', `         ${publish}`]
+          : []),
       ]);
     });
 }

@@ -220,10 +220,12 @@ describe('GitHubForge target-tip check fetches with the lane token only', () => 
     server.requests.length = 0;
 
     const forge = forgeWith(LANE);
-    expect(await forge.branchContains(repo.dir, 'main', c2)).toEqual({ tip: c2, contains: true });
-    expect(await forge.branchContains(repo.dir, 'main', c0)).toEqual({ tip: c2, contains: true });
-    expect(await forge.branchContains(repo.dir, 'main', local)).toEqual({ tip: c2, contains: false });
-    expect(await forge.branchContains(repo.dir, 'no-such-branch', c0)).toEqual({ tip: null, contains: false });
+    const none = { movedPaths: [], movedTruncated: false };
+    expect(await forge.branchContains(repo.dir, 'main', c2)).toEqual({ tip: c2, contains: true, ...none });
+    // An older ancestor: contained, and the paths the forge's main changed since are named.
+    expect(await forge.branchContains(repo.dir, 'main', c0)).toEqual({ tip: c2, contains: true, movedPaths: ['b.txt', 'c.txt'], movedTruncated: false });
+    expect(await forge.branchContains(repo.dir, 'main', local)).toEqual({ tip: c2, contains: false, ...none });
+    expect(await forge.branchContains(repo.dir, 'no-such-branch', c0)).toEqual({ tip: null, contains: false, ...none });
 
     expect(repo.git('for-each-ref')).toBe(refsBefore);
     expect(existsSync(join(repo.dir, '.git', 'FETCH_HEAD'))).toBe(false);

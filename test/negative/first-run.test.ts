@@ -43,6 +43,9 @@ describe('first run: init, commit, propose --from-worktree, accept', () => {
     // README "First run": commit what init created, change something, propose, accept.
     git('add', 'duallane.yaml', '.gitignore', '.env.codex.example', '.env.claude.example');
     git('commit', '-q', '-m', 'duallane init');
+    // ... and publish the target branch on the local forge, as init says (the base must be on it).
+    expect(init.stdout).toContain('git push .duallane/remote.git HEAD:main');
+    git('push', '-q', '.duallane/remote.git', 'HEAD:main');
     writeFileSync(join(dir, 'src', 'app.js'), 'export const x = 2;\n');
     writeFileSync(join(dir, 'src', 'new.js'), 'export const y = 1;\n');
     const p = await runCli(['handoff', 'propose', '--lane', 'codex', '--title', 'bump x', '--from-worktree'], { cwd: dir, env: GIT_ENV });
