@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { loadTrustedRootFile } from '../attest/index.js';
-import { escapeControl, InputError, loadConfig, readBoundedFile } from '../config/index.js';
+import { escapeControl, InputError, readBoundedFile } from '../config/index.js';
 import { openLedger, HANDOFF_STATES, type HandoffState } from '../ledger/index.js';
 import {
   accept,
@@ -17,7 +17,7 @@ import {
   type HandoffContext,
 } from '../handoff/index.js';
 import { loadInitializedConfig } from './cli-config.js';
-import { describeErrno, existingDirectory } from './cli-files.js';
+import { existingDirectory } from './cli-files.js';
 import { makePrinter } from './output.js';
 import { refuseUncommittedInitFiles, untrackedPaths } from './worktree-includes.js';
 

@@ -1,11 +1,11 @@
-import { stat, writeFile } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { readBundleFile, verifyBundle } from '../attest/index.js';
 import { InputError, readBoundedFile } from '../config/index.js';
 import { createPolicyBundle, MAX_BUNDLE_BYTES, readPolicyBundle } from '../policy/bundle.js';
 import { pullPolicyBundle, pushPolicyBundle } from '../policy/bundle-oci.js';
 import { parseImageReference } from '../registry/index.js';
-import { describeErrno, writeOutputFile } from './cli-files.js';
+import { writeOutputFile } from './cli-files.js';
 import { makePrinter } from './output.js';
 import { getPolicyCommand } from './policy.js';
 import { addRegistryFlags, addTrustFlags, registryClientFromFlags, trustFromFlags, type RegistryFlags, type TrustFlags } from './registry-flags.js';
