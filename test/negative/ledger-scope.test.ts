@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Ledger } from '../../src/ledger/index.js';
 import { useWorkspaces, type Workspace } from '../handoff/fixture.js';
 import { type Backend, bothBackends, newHandoff } from '../ledger/backends.js';
+import { publishToLocalForge } from '../support/local-forge.js';
 import { gatePostgres } from '../support/services.js';
 
 /**
@@ -140,6 +141,7 @@ describe('negative: changes to paths CI executes (through the CLI)', () => {
     const w = workspace();
     listInExecuteLane(w, 'ci/**');
     w.git('commit', '-qam', 'ci/** is executed by CI');
+    publishToLocalForge(w.dir);
     w.write('ci/deploy.sh', 'echo deploy\n');
     const p = await w.propose('touch ci/deploy.sh');
     w.git('clean', '-qfd');
