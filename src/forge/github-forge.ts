@@ -1,7 +1,7 @@
 import { Octokit } from '@octokit/rest';
 import { ForgeError } from './forge-error.js';
 import type { Forge, OpenPullRequestInput, PullRequestRef } from './forge.js';
-import { pushBranch, remoteBranchContains, type RemoteBranchContains } from './git.js';
+import { pushBranch, remoteBranchContains, type RemoteAccess, type RemoteBranchContains } from './git.js';
 import { NO_CREDENTIALS_ENV, gitPushTarget, tokenPushAccess, type GitPushTarget } from './push-auth.js';
 
 export interface GitHubForgeOptions {
@@ -61,21 +61,7 @@ export class GitHubForge implements Forge {
    * branch is already at sha, BRANCH_CONFLICT when it is elsewhere.
    */
   async push(repoDir: string, branch: string, sha: string): Promise<{ pushed: boolean }> {
-    const target = this.pushTarget;
-    switch (target.kind) {
-      case 'invalid':
-        throw new ForgeError('BAD_USAGE', target.reason);
-      case 'local':
-        return pushBranch(repoDir, target.path, branch, sha, { env: { ...NO_CREDENTIALS_ENV } });
-      case 'https': {
-        if (!this.token) throw new ForgeError('FORGE_UNAUTHORIZED', `push to ${target.url}: the lane has no GitHub token`);
-        try {
-          return await pushBranch(repoDir, target.url, branch, sha, tokenPushAccess(target.url, this.token));
-        } catch (e) {
-          throw toPushError(target.url, e);
-        }
-      }
-    }
+    return this.withRemote('push to', (remote, access) => pushBranch(repoDir, remote, branch, sha, access));
   }
 
   /**
@@ -83,18 +69,27 @@ export class GitHubForge implements Forge {
    * checks ancestry on the fetched tip (see remoteBranchContains).
    */
   async branchContains(repoDir: string, branch: string, sha: string): Promise<RemoteBranchContains> {
+    return this.withRemote('fetch from', (remote, access) => remoteBranchContains(repoDir, remote, branch, sha, access));
+  }
+
+  /**
+   * The one decision push and fetch share: which remote, with which access. A local path gets no
+   * credentials at all; HTTPS gets the lane's token and nothing else (see push-auth.ts), and its git
+   * errors are reported without the token.
+   */
+  private async withRemote<T>(what: 'push to' | 'fetch from', fn: (remote: string, access: RemoteAccess) => Promise<T>): Promise<T> {
     const target = this.pushTarget;
     switch (target.kind) {
       case 'invalid':
         throw new ForgeError('BAD_USAGE', target.reason);
       case 'local':
-        return remoteBranchContains(repoDir, target.path, branch, sha, { env: { ...NO_CREDENTIALS_ENV } });
+        return fn(target.path, { env: { ...NO_CREDENTIALS_ENV } });
       case 'https': {
-        if (!this.token) throw new ForgeError('FORGE_UNAUTHORIZED', `fetch from ${target.url}: the lane has no GitHub token`);
+        if (!this.token) throw new ForgeError('FORGE_UNAUTHORIZED', `${what} ${target.url}: the lane has no GitHub token`);
         try {
-          return await remoteBranchContains(repoDir, target.url, branch, sha, tokenPushAccess(target.url, this.token));
+          return await fn(target.url, tokenPushAccess(target.url, this.token));
         } catch (e) {
-          throw toPushError(target.url, e, 'fetch from');
+          throw toPushError(target.url, e, what);
         }
       }
     }
